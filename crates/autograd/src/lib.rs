@@ -1,0 +1,1 @@
+//! `autograd` (to be written).

@@ -1,0 +1,273 @@
+//! Element-wise functions of two (or three) tensors, with NumPy broadcasting: shapes are
+//! aligned on the right and size-1 axes repeat (see [`crate::layout::broadcast_shapes`]).
+//!
+//! Comparisons return *masks*: tensors of the operands' type holding `1` where the relation
+//! holds and `0` elsewhere, ready to multiply with.
+//!
+//! # Panics
+//! The methods panic when the shapes do not broadcast or the element types differ, naming
+//! the op and both shapes; [`Tensor::try_zip`] returns that error instead.
+
+use rayon::prelude::*;
+
+use crate::element::Element;
+use crate::error::Result;
+use crate::layout::broadcast_shapes;
+use crate::tensor::Tensor;
+use crate::unary::PARALLEL_MIN_ELEMENTS;
+use crate::view::or_panic;
+use crate::walk::Walk;
+use crate::with_dtype;
+
+/// The binary element-wise operations, by name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinaryOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Maximum,
+    Minimum,
+    Pow,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+impl BinaryOp {
+    pub fn name(self) -> &'static str {
+        match self {
+            BinaryOp::Add => "add",
+            BinaryOp::Sub => "sub",
+            BinaryOp::Mul => "mul",
+            BinaryOp::Div => "div",
+            BinaryOp::Maximum => "maximum",
+            BinaryOp::Minimum => "minimum",
+            BinaryOp::Pow => "pow",
+            BinaryOp::Eq => "eq",
+            BinaryOp::Ne => "ne",
+            BinaryOp::Lt => "lt",
+            BinaryOp::Le => "le",
+            BinaryOp::Gt => "gt",
+            BinaryOp::Ge => "ge",
+        }
+    }
+}
+
+/// `1` if `holds`, else `0`.
+fn mask<T: Element>(holds: bool) -> T {
+    if holds {
+        T::ONE
+    } else {
+        T::ZERO
+    }
+}
+
+/// `f(a, b)` element by element over the broadcast shape of `a` and `b`.
+fn zip_map<T: Element>(
+    op: &'static str,
+    a: &Tensor,
+    b: &Tensor,
+    f: impl Fn(T, T) -> T + Sync,
+) -> Result<Tensor> {
+    // Fast path: same shape, both contiguous (the common case inside a model).
+    if a.shape() == b.shape() {
+        if let (Some(x), Some(y)) = (a.contiguous_slice::<T>(), b.contiguous_slice::<T>()) {
+            let out: Vec<T> = if x.len() >= PARALLEL_MIN_ELEMENTS {
+                x.par_iter().zip(y).map(|(&u, &v)| f(u, v)).collect()
+            } else {
+                x.iter().zip(y).map(|(&u, &v)| f(u, v)).collect()
+            };
+            return Ok(Tensor::from_parts(out, a.shape()));
+        }
+    }
+    let shape = broadcast_shapes(op, a.shape(), b.shape())?;
+    let (la, lb) = (
+        a.layout().broadcast_to(&shape)?,
+        b.layout().broadcast_to(&shape)?,
+    );
+    let (x, y) = (a.storage_slice::<T>(), b.storage_slice::<T>());
+    let mut out = Vec::with_capacity(shape.iter().product());
+    let walk = Walk::new(&shape, [&la.strides, &lb.strides]);
+    let len = walk.run_len();
+    match walk.run_strides() {
+        // Specialised inner loops for the usual stride patterns, so they vectorise.
+        [1, 1] => walk.for_each_run([la.offset, lb.offset], |[i, j]| {
+            out.extend(
+                x[i..i + len]
+                    .iter()
+                    .zip(&y[j..j + len])
+                    .map(|(&u, &v)| f(u, v)),
+            );
+        }),
+        [1, 0] => walk.for_each_run([la.offset, lb.offset], |[i, j]| {
+            let v = y[j];
+            out.extend(x[i..i + len].iter().map(|&u| f(u, v)));
+        }),
+        [0, 1] => walk.for_each_run([la.offset, lb.offset], |[i, j]| {
+            let u = x[i];
+            out.extend(y[j..j + len].iter().map(|&v| f(u, v)));
+        }),
+        [sa, sb] => walk.for_each_run([la.offset, lb.offset], |[i, j]| {
+            out.extend((0..len).map(|k| f(x[i + k * sa], y[j + k * sb])));
+        }),
+    }
+    Ok(Tensor::from_parts(out, &shape))
+}
+
+fn apply<T: Element>(op: BinaryOp, a: &Tensor, b: &Tensor) -> Result<Tensor> {
+    let name = op.name();
+    match op {
+        BinaryOp::Add => zip_map::<T>(name, a, b, |u, v| u + v),
+        BinaryOp::Sub => zip_map::<T>(name, a, b, |u, v| u - v),
+        BinaryOp::Mul => zip_map::<T>(name, a, b, |u, v| u * v),
+        BinaryOp::Div => zip_map::<T>(name, a, b, |u, v| u / v),
+        BinaryOp::Maximum => zip_map::<T>(name, a, b, |u, v| if v > u { v } else { u }),
+        BinaryOp::Minimum => zip_map::<T>(name, a, b, |u, v| if v < u { v } else { u }),
+        BinaryOp::Pow => zip_map::<T>(name, a, b, |u, v| u.powf(v)),
+        BinaryOp::Eq => zip_map::<T>(name, a, b, |u, v| mask(u == v)),
+        BinaryOp::Ne => zip_map::<T>(name, a, b, |u, v| mask(u != v)),
+        BinaryOp::Lt => zip_map::<T>(name, a, b, |u, v| mask(u < v)),
+        BinaryOp::Le => zip_map::<T>(name, a, b, |u, v| mask(u <= v)),
+        BinaryOp::Gt => zip_map::<T>(name, a, b, |u, v| mask(u > v)),
+        BinaryOp::Ge => zip_map::<T>(name, a, b, |u, v| mask(u >= v)),
+    }
+}
+
+impl Tensor {
+    /// `op` applied element by element to `self` and `other`, broadcast.
+    ///
+    /// ```
+    /// use tensor::{BinaryOp, Tensor};
+    /// let a = Tensor::from_vec(vec![1.0f32, 2.0, 3.0], &[3, 1])?;
+    /// let b = Tensor::from_vec(vec![10.0f32, 20.0], &[2])?;
+    /// assert_eq!(a.try_zip(BinaryOp::Add, &b)?.shape(), &[3, 2]);
+    /// let err = a.try_zip(BinaryOp::Add, &Tensor::from_vec(vec![0.0f32; 16], &[4, 4])?).unwrap_err();
+    /// assert_eq!(err.to_string(), "add: cannot broadcast [3, 1] with [4, 4]: axis 0 has sizes 3 and 4");
+    /// # Ok::<(), tensor::TensorError>(())
+    /// ```
+    pub fn try_zip(&self, op: BinaryOp, other: &Tensor) -> Result<Tensor> {
+        self.same_dtype(op.name(), other)?;
+        with_dtype!(self.dtype(), T => apply::<T>(op, self, other))
+    }
+
+    /// [`Tensor::try_zip`], panicking on a shape or type mismatch.
+    pub fn zip(&self, op: BinaryOp, other: &Tensor) -> Tensor {
+        or_panic(self.try_zip(op, other))
+    }
+
+    pub fn add(&self, other: &Tensor) -> Tensor {
+        self.zip(BinaryOp::Add, other)
+    }
+
+    pub fn sub(&self, other: &Tensor) -> Tensor {
+        self.zip(BinaryOp::Sub, other)
+    }
+
+    pub fn mul(&self, other: &Tensor) -> Tensor {
+        self.zip(BinaryOp::Mul, other)
+    }
+
+    pub fn div(&self, other: &Tensor) -> Tensor {
+        self.zip(BinaryOp::Div, other)
+    }
+
+    /// The larger of the two elements.
+    pub fn maximum(&self, other: &Tensor) -> Tensor {
+        self.zip(BinaryOp::Maximum, other)
+    }
+
+    /// The smaller of the two elements.
+    pub fn minimum(&self, other: &Tensor) -> Tensor {
+        self.zip(BinaryOp::Minimum, other)
+    }
+
+    /// `self ^ other`, element by element.
+    pub fn pow(&self, other: &Tensor) -> Tensor {
+        self.zip(BinaryOp::Pow, other)
+    }
+
+    /// Mask of `self == other`.
+    pub fn eq_mask(&self, other: &Tensor) -> Tensor {
+        self.zip(BinaryOp::Eq, other)
+    }
+
+    /// Mask of `self != other`.
+    pub fn ne_mask(&self, other: &Tensor) -> Tensor {
+        self.zip(BinaryOp::Ne, other)
+    }
+
+    /// Mask of `self < other`.
+    pub fn lt_mask(&self, other: &Tensor) -> Tensor {
+        self.zip(BinaryOp::Lt, other)
+    }
+
+    /// Mask of `self <= other`.
+    pub fn le_mask(&self, other: &Tensor) -> Tensor {
+        self.zip(BinaryOp::Le, other)
+    }
+
+    /// Mask of `self > other`.
+    pub fn gt_mask(&self, other: &Tensor) -> Tensor {
+        self.zip(BinaryOp::Gt, other)
+    }
+
+    /// Mask of `self >= other`.
+    pub fn ge_mask(&self, other: &Tensor) -> Tensor {
+        self.zip(BinaryOp::Ge, other)
+    }
+
+    /// `on_true` where `self` (the mask) is non-zero, else `on_false`; all three broadcast.
+    ///
+    /// ```
+    /// use tensor::Tensor;
+    /// let mask = Tensor::from_vec(vec![1.0f32, 0.0, 1.0], &[3])?;
+    /// let a = Tensor::from_vec(vec![1.0f32, 2.0, 3.0], &[3])?;
+    /// let zero = Tensor::scalar(0.0f32);
+    /// assert_eq!(mask.select(&a, &zero).to_vec::<f32>(), [1.0, 0.0, 3.0]);
+    /// # Ok::<(), tensor::TensorError>(())
+    /// ```
+    pub fn select(&self, on_true: &Tensor, on_false: &Tensor) -> Tensor {
+        or_panic(self.try_select(on_true, on_false))
+    }
+
+    /// [`Tensor::select`] returning an error instead of panicking.
+    pub fn try_select(&self, on_true: &Tensor, on_false: &Tensor) -> Result<Tensor> {
+        self.same_dtype("select", on_true)?;
+        self.same_dtype("select", on_false)?;
+        let shape = broadcast_shapes("select", self.shape(), on_true.shape())?;
+        let shape = broadcast_shapes("select", &shape, on_false.shape())?;
+        let layouts = [
+            self.layout().broadcast_to(&shape)?,
+            on_true.layout().broadcast_to(&shape)?,
+            on_false.layout().broadcast_to(&shape)?,
+        ];
+        let walk = Walk::new(
+            &shape,
+            [
+                &layouts[0].strides,
+                &layouts[1].strides,
+                &layouts[2].strides,
+            ],
+        );
+        let (len, [sm, st, sf]) = (walk.run_len(), walk.run_strides());
+        let starts = [layouts[0].offset, layouts[1].offset, layouts[2].offset];
+        with_dtype!(self.dtype(), T => {
+            let (m, t, f) = (
+                self.storage_slice::<T>(),
+                on_true.storage_slice::<T>(),
+                on_false.storage_slice::<T>(),
+            );
+            let mut out = Vec::with_capacity(shape.iter().product());
+            walk.for_each_run(starts, |[i, j, k]| {
+                out.extend((0..len).map(|n| {
+                    if m[i + n * sm] != T::ZERO { t[j + n * st] } else { f[k + n * sf] }
+                }));
+            });
+            Ok(Tensor::from_parts(out, &shape))
+        })
+    }
+}

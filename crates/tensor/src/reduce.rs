@@ -1,0 +1,366 @@
+//! Reductions over any set of axes: sum, mean, max, min, the index of the max, and
+//! `sum_to` (the inverse of broadcasting, which autodiff uses to return a gradient to the
+//! shape of a broadcast operand).
+//!
+//! Axes are `isize` (`-1` is the last); an empty list reduces nothing. With `keepdim` the
+//! reduced axes stay as size 1, so the result broadcasts against the input.
+//!
+//! Two loop orders, picked by where the reduced axes sit:
+//! - the innermost axis is reduced (a row sum): each output element folds its own run of
+//!   inputs, outputs spread over threads when large;
+//! - the innermost axis is kept (a column sum, `sum_to` of a bias): the input is walked once
+//!   in storage order, each element added into its output, so memory is read sequentially.
+//!
+//! # Panics
+//! On an axis out of range, naming the op, the axis and the shape.
+
+use rayon::prelude::*;
+use smallvec::SmallVec;
+
+use crate::element::Element;
+use crate::error::{fmt_shape, Result, TensorError};
+use crate::layout::{contiguous_strides, normalize_axis, Shape};
+use crate::tensor::Tensor;
+use crate::unary::PARALLEL_MIN_ELEMENTS;
+use crate::view::or_panic;
+use crate::walk::Walk;
+use crate::with_dtype;
+
+/// How to combine elements.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Fold {
+    Sum,
+    Max,
+    Min,
+}
+
+impl Fold {
+    fn init<T: Element>(self) -> T {
+        match self {
+            Fold::Sum => T::ZERO,
+            Fold::Max => T::NEG_INFINITY,
+            Fold::Min => T::INFINITY,
+        }
+    }
+
+    // NOTE: max and min propagate NaN (a NaN anywhere makes the result NaN), as NumPy does,
+    // so a diverged loss is not hidden by a reduction.
+    #[inline(always)]
+    fn combine<T: Element>(self, acc: T, v: T) -> T {
+        match self {
+            Fold::Sum => acc + v,
+            Fold::Max if acc.is_nan() || v > acc => v,
+            Fold::Min if acc.is_nan() || v < acc => v,
+            Fold::Max | Fold::Min => {
+                if v.is_nan() {
+                    v
+                } else {
+                    acc
+                }
+            }
+        }
+    }
+
+    /// Folds `len` elements of `src` starting at `start`, `stride` apart.
+    fn run<T: Element>(self, acc: T, src: &[T], start: usize, len: usize, stride: usize) -> T {
+        if self == Fold::Sum && stride == 1 {
+            return acc + sum_slice(&src[start..start + len]);
+        }
+        (0..len).fold(acc, |acc, k| self.combine(acc, src[start + k * stride]))
+    }
+}
+
+/// Sum of a slice with eight running partial sums: the loop vectorises, and summing in eight
+/// interleaved chains loses less precision than one long chain.
+pub(crate) fn sum_slice<T: Element>(xs: &[T]) -> T {
+    let mut lanes = [T::ZERO; 8];
+    let chunks = xs.chunks_exact(8);
+    let tail = chunks.remainder();
+    for chunk in chunks {
+        for (lane, &v) in lanes.iter_mut().zip(chunk) {
+            *lane += v;
+        }
+    }
+    let head = ((lanes[0] + lanes[4]) + (lanes[1] + lanes[5]))
+        + ((lanes[2] + lanes[6]) + (lanes[3] + lanes[7]));
+    tail.iter().fold(head, |acc, &v| acc + v)
+}
+
+/// Which axes a reduction removes, and the shapes around it.
+struct Plan {
+    reduced: SmallVec<[bool; 4]>,
+    /// The output shape with reduced axes kept as size 1.
+    kept_shape: Shape,
+}
+
+impl Plan {
+    fn new(op: &'static str, shape: &[usize], axes: &[isize]) -> Result<Plan> {
+        let mut reduced: SmallVec<[bool; 4]> = smallvec::smallvec![false; shape.len()];
+        for &axis in axes {
+            reduced[normalize_axis(op, axis, shape.len())?] = true;
+        }
+        let kept_shape = shape
+            .iter()
+            .zip(&reduced)
+            .map(|(&size, &r)| if r { 1 } else { size })
+            .collect();
+        Ok(Plan {
+            reduced,
+            kept_shape,
+        })
+    }
+
+    fn out_shape(&self, keepdim: bool) -> Shape {
+        if keepdim {
+            return self.kept_shape.clone();
+        }
+        self.kept_shape
+            .iter()
+            .zip(&self.reduced)
+            .filter(|(_, &r)| !r)
+            .map(|(&size, _)| size)
+            .collect()
+    }
+
+    /// Sizes and strides restricted to the reduced (`want = true`) or the kept axes.
+    fn split(&self, shape: &[usize], strides: &[usize], want: bool) -> (Shape, Shape) {
+        let picked = (0..shape.len()).filter(|&k| self.reduced[k] == want);
+        picked.map(|k| (shape[k], strides[k])).unzip()
+    }
+
+    /// For each output position, the offset (under `strides`, from `offset`) of the first
+    /// element folded into it.
+    fn output_bases(&self, shape: &[usize], strides: &[usize], offset: usize) -> Vec<usize> {
+        let (kept_sizes, kept_strides) = self.split(shape, strides, false);
+        let mut bases = Vec::with_capacity(kept_sizes.iter().product());
+        let walk = Walk::new(&kept_sizes, [&kept_strides]);
+        let (len, step) = (walk.run_len(), walk.run_stride(0));
+        walk.for_each_run([offset], |[start]| {
+            bases.extend((0..len).map(|k| start + k * step));
+        });
+        bases
+    }
+}
+
+fn reduce<T: Element>(x: &Tensor, plan: &Plan, fold: Fold) -> Vec<T> {
+    let src = x.storage_slice::<T>();
+    let innermost_reduced = (0..x.ndim())
+        .rev()
+        .find(|&k| x.shape()[k] > 1)
+        .is_none_or(|k| plan.reduced[k]);
+    if innermost_reduced {
+        // Each output folds its own runs.
+        let (red_sizes, red_strides) = plan.split(x.shape(), x.strides(), true);
+        let inner = Walk::new(&red_sizes, [&red_strides]);
+        let (len, step) = (inner.run_len(), inner.run_stride(0));
+        let fold_one = |base: usize| {
+            let mut acc = fold.init::<T>();
+            inner.for_each_run([base], |[start]| acc = fold.run(acc, src, start, len, step));
+            acc
+        };
+        let bases = plan.output_bases(x.shape(), x.strides(), x.layout().offset);
+        if x.numel() >= PARALLEL_MIN_ELEMENTS && bases.len() > 1 {
+            bases.par_iter().map(|&b| fold_one(b)).collect()
+        } else {
+            bases.iter().map(|&b| fold_one(b)).collect()
+        }
+    } else {
+        // Walk the input once; each element lands in its output (stride 0 on reduced axes).
+        let mut out = vec![fold.init::<T>(); plan.kept_shape.iter().product()];
+        let mut out_strides = contiguous_strides(&plan.kept_shape);
+        for (stride, &r) in out_strides.iter_mut().zip(&plan.reduced) {
+            if r {
+                *stride = 0;
+            }
+        }
+        let walk = Walk::new(x.shape(), [x.strides(), &out_strides]);
+        let (len, [si, so]) = (walk.run_len(), walk.run_strides());
+        walk.for_each_run([x.layout().offset, 0], |[i, o]| {
+            for k in 0..len {
+                let slot = &mut out[o + k * so];
+                *slot = fold.combine(*slot, src[i + k * si]);
+            }
+        });
+        out
+    }
+}
+
+fn reduce_tensor(
+    x: &Tensor,
+    op: &'static str,
+    axes: &[isize],
+    keepdim: bool,
+    fold: Fold,
+) -> Tensor {
+    let plan = or_panic(Plan::new(op, x.shape(), axes));
+    let shape = plan.out_shape(keepdim);
+    if fold != Fold::Sum && x.numel() == 0 {
+        panic!(
+            "{op}: cannot reduce the empty tensor of shape {}",
+            fmt_shape(x.shape())
+        );
+    }
+    with_dtype!(x.dtype(), T => Tensor::from_parts(reduce::<T>(x, &plan, fold), &shape))
+}
+
+impl Tensor {
+    /// Sum over `axes`.
+    ///
+    /// ```
+    /// use tensor::Tensor;
+    /// let t = Tensor::from_vec(vec![1.0f32, 2.0, 3.0, 4.0, 5.0, 6.0], &[2, 3])?;
+    /// assert_eq!(t.sum(&[0], false).to_vec::<f32>(), [5.0, 7.0, 9.0]);
+    /// assert_eq!(t.sum(&[-1], true).shape(), &[2, 1]);
+    /// # Ok::<(), tensor::TensorError>(())
+    /// ```
+    pub fn sum(&self, axes: &[isize], keepdim: bool) -> Tensor {
+        reduce_tensor(self, "sum", axes, keepdim, Fold::Sum)
+    }
+
+    /// Mean over `axes` (NaN for an empty selection, as 0/0).
+    pub fn mean(&self, axes: &[isize], keepdim: bool) -> Tensor {
+        let plan = or_panic(Plan::new("mean", self.shape(), axes));
+        let count: usize = (0..self.ndim())
+            .filter(|&k| plan.reduced[k])
+            .map(|k| self.shape()[k])
+            .product();
+        self.sum(axes, keepdim).mul_scalar(1.0 / count as f64)
+    }
+
+    /// Largest element over `axes`.
+    ///
+    /// # Panics
+    /// Also on an empty tensor, which has no largest element.
+    pub fn max(&self, axes: &[isize], keepdim: bool) -> Tensor {
+        reduce_tensor(self, "max", axes, keepdim, Fold::Max)
+    }
+
+    /// Smallest element over `axes`.
+    ///
+    /// # Panics
+    /// Also on an empty tensor, which has no smallest element.
+    pub fn min(&self, axes: &[isize], keepdim: bool) -> Tensor {
+        reduce_tensor(self, "min", axes, keepdim, Fold::Min)
+    }
+
+    /// The sum of all elements, as a 0-d tensor.
+    pub fn sum_all(&self) -> Tensor {
+        let axes: Vec<isize> = (0..self.ndim() as isize).collect();
+        self.sum(&axes, false)
+    }
+
+    /// The mean of all elements, as a 0-d tensor.
+    pub fn mean_all(&self) -> Tensor {
+        let axes: Vec<isize> = (0..self.ndim() as isize).collect();
+        self.mean(&axes, false)
+    }
+
+    /// The maximum over `axes` and, for each output element, the row-major (flat) index in
+    /// `self` of the element that attained it; ties go to the first. Autodiff uses the
+    /// indices to route the gradient of a max to the winning element.
+    ///
+    /// ```
+    /// use tensor::Tensor;
+    /// let t = Tensor::from_vec(vec![1.0f32, 5.0, 3.0, 9.0, 2.0, 4.0], &[2, 3])?;
+    /// let (values, flat) = t.max_with_indices(&[1], false);
+    /// assert_eq!(values.to_vec::<f32>(), [5.0, 9.0]);
+    /// assert_eq!(flat, [1, 3]);
+    /// # Ok::<(), tensor::TensorError>(())
+    /// ```
+    pub fn max_with_indices(&self, axes: &[isize], keepdim: bool) -> (Tensor, Vec<usize>) {
+        let plan = or_panic(Plan::new("max_with_indices", self.shape(), axes));
+        assert!(
+            self.numel() > 0,
+            "max_with_indices: cannot reduce the empty tensor of shape {}",
+            fmt_shape(self.shape())
+        );
+        let shape = plan.out_shape(keepdim);
+        // Walk the reduced axes of the storage and of a contiguous index space side by side.
+        let flat_strides = contiguous_strides(self.shape());
+        let (red_sizes, red_strides) = plan.split(self.shape(), self.strides(), true);
+        let (_, red_flat) = plan.split(self.shape(), &flat_strides, true);
+        let flat_bases = plan.output_bases(self.shape(), &flat_strides, 0);
+        let bases = plan.output_bases(self.shape(), self.strides(), self.layout().offset);
+        let inner = Walk::new(&red_sizes, [&red_strides, &red_flat]);
+        let (len, [step, flat_step]) = (inner.run_len(), inner.run_strides());
+        with_dtype!(self.dtype(), T => {
+            let src = self.storage_slice::<T>();
+            let mut values = Vec::with_capacity(bases.len());
+            let mut indices = Vec::with_capacity(bases.len());
+            for (&base, &flat_base) in bases.iter().zip(&flat_bases) {
+                let (mut best, mut best_index) = (T::NEG_INFINITY, flat_base);
+                let mut first = true;
+                inner.for_each_run([base, flat_base], |[start, flat]| {
+                    for k in 0..len {
+                        let v = src[start + k * step];
+                        if first || (!best.is_nan() && (v > best || v.is_nan())) {
+                            (best, best_index, first) = (v, flat + k * flat_step, false);
+                        }
+                    }
+                });
+                values.push(best);
+                indices.push(best_index);
+            }
+            (Tensor::from_parts(values, &shape), indices)
+        })
+    }
+
+    /// For each position of the other axes, the index along `axis` of the largest element
+    /// (ties go to the first), in row-major order of the remaining axes. A classifier's
+    /// predicted labels are `logits.argmax(-1)`.
+    pub fn argmax(&self, axis: isize) -> Vec<usize> {
+        let axis = or_panic(normalize_axis("argmax", axis, self.ndim()));
+        let (_, flat) = self.max_with_indices(&[axis as isize], false);
+        let stride = contiguous_strides(self.shape())[axis];
+        flat.iter()
+            .map(|&i| (i / stride) % self.shape()[axis])
+            .collect()
+    }
+
+    /// Sums `self` down to `shape`, undoing a broadcast from `shape` to `self.shape()`:
+    /// extra leading axes are summed away and axes where `shape` has 1 are summed with keepdim.
+    ///
+    /// ```
+    /// use tensor::Tensor;
+    /// let g = Tensor::ones(&[4, 2, 3], tensor::DType::F32);
+    /// assert_eq!(g.sum_to(&[2, 1]).to_vec::<f32>(), [12.0, 12.0]);
+    /// ```
+    ///
+    /// # Panics
+    /// If `shape` does not broadcast to `self.shape()`.
+    pub fn sum_to(&self, shape: &[usize]) -> Tensor {
+        or_panic(self.try_sum_to(shape))
+    }
+
+    /// [`Tensor::sum_to`] returning an error instead of panicking.
+    pub fn try_sum_to(&self, shape: &[usize]) -> Result<Tensor> {
+        if self.shape() == shape {
+            return Ok(self.clone());
+        }
+        let ndim = self.ndim();
+        let lead = ndim.checked_sub(shape.len());
+        let fits = lead.is_some_and(|lead| {
+            shape
+                .iter()
+                .enumerate()
+                .all(|(k, &s)| s == self.shape()[lead + k] || s == 1)
+        });
+        let Some(lead) = lead.filter(|_| fits) else {
+            return Err(TensorError::shape(
+                "sum_to",
+                format!(
+                    "cannot sum {} down to {}: {} does not broadcast to {}",
+                    fmt_shape(self.shape()),
+                    fmt_shape(shape),
+                    fmt_shape(shape),
+                    fmt_shape(self.shape())
+                ),
+            ));
+        };
+        let axes: Vec<isize> = (0..ndim)
+            .filter(|&k| k < lead || (shape[k - lead] == 1 && self.shape()[k] != 1))
+            .map(|k| k as isize)
+            .collect();
+        Ok(self.sum(&axes, true).reshape(shape))
+    }
+}

@@ -1,0 +1,147 @@
+//! Element-wise functions of one tensor. Each public method is one line: the math on one
+//! element, handed to [`map`], which owns the loops (contiguous fast path, strided walk,
+//! rayon above a size threshold).
+
+use rayon::prelude::*;
+
+use crate::element::Element;
+use crate::tensor::Tensor;
+use crate::walk::Walk;
+use crate::with_dtype;
+
+/// Below this many elements a kernel runs on the calling thread: splitting work across
+/// threads costs a few microseconds, more than the work itself for small tensors.
+pub(crate) const PARALLEL_MIN_ELEMENTS: usize = 1 << 16;
+
+/// `f` applied to every element of `x`; the result is contiguous, with `x`'s shape.
+pub(crate) fn map<T: Element>(x: &Tensor, f: impl Fn(T) -> T + Sync) -> Tensor {
+    let out: Vec<T> = match x.contiguous_slice::<T>() {
+        Some(src) if src.len() >= PARALLEL_MIN_ELEMENTS => src.par_iter().map(|&v| f(v)).collect(),
+        Some(src) => src.iter().map(|&v| f(v)).collect(),
+        None => {
+            let src = x.storage_slice::<T>();
+            let mut out = Vec::with_capacity(x.numel());
+            let walk = Walk::new(x.shape(), [x.strides()]);
+            let (len, step) = (walk.run_len(), walk.run_stride(0));
+            walk.for_each_run([x.layout().offset], |[start]| {
+                out.extend((0..len).map(|i| f(src[start + i * step])));
+            });
+            out
+        }
+    };
+    Tensor::from_parts(out, x.shape())
+}
+
+impl Tensor {
+    pub fn neg(&self) -> Tensor {
+        with_dtype!(self.dtype(), T => map::<T>(self, |v| -v))
+    }
+
+    pub fn exp(&self) -> Tensor {
+        with_dtype!(self.dtype(), T => map::<T>(self, |v| v.exp()))
+    }
+
+    /// Natural logarithm.
+    pub fn log(&self) -> Tensor {
+        with_dtype!(self.dtype(), T => map::<T>(self, |v| v.ln()))
+    }
+
+    pub fn sqrt(&self) -> Tensor {
+        with_dtype!(self.dtype(), T => map::<T>(self, |v| v.sqrt()))
+    }
+
+    pub fn abs(&self) -> Tensor {
+        with_dtype!(self.dtype(), T => map::<T>(self, |v| v.abs()))
+    }
+
+    /// `max(x, 0)`.
+    pub fn relu(&self) -> Tensor {
+        with_dtype!(self.dtype(), T => map::<T>(self, |v| if v > T::ZERO { v } else { T::ZERO }))
+    }
+
+    pub fn sin(&self) -> Tensor {
+        with_dtype!(self.dtype(), T => map::<T>(self, |v| v.sin()))
+    }
+
+    pub fn cos(&self) -> Tensor {
+        with_dtype!(self.dtype(), T => map::<T>(self, |v| v.cos()))
+    }
+
+    pub fn tanh(&self) -> Tensor {
+        with_dtype!(self.dtype(), T => map::<T>(self, |v| v.tanh()))
+    }
+
+    /// `1 / (1 + e^{-x})`.
+    // NOTE: written in two branches so neither exponential overflows: for x ≥ 0 use
+    // 1/(1+e^{-x}); for x < 0 use e^{x}/(1+e^{x}).
+    pub fn sigmoid(&self) -> Tensor {
+        with_dtype!(self.dtype(), T => map::<T>(self, |v| {
+            if v >= T::ZERO {
+                T::ONE / (T::ONE + (-v).exp())
+            } else {
+                let e = v.exp();
+                e / (T::ONE + e)
+            }
+        }))
+    }
+
+    /// `x^p` for a constant exponent.
+    pub fn powf(&self, p: f64) -> Tensor {
+        with_dtype!(self.dtype(), T => {
+            let p = T::from_f64(p);
+            map::<T>(self, |v| v.powf(p))
+        })
+    }
+
+    /// `x²`.
+    pub fn square(&self) -> Tensor {
+        with_dtype!(self.dtype(), T => map::<T>(self, |v| v * v))
+    }
+
+    /// `1 / x`.
+    pub fn recip(&self) -> Tensor {
+        with_dtype!(self.dtype(), T => map::<T>(self, |v| T::ONE / v))
+    }
+
+    /// `-1`, `0` or `1` by the sign of each element.
+    pub fn sign(&self) -> Tensor {
+        with_dtype!(self.dtype(), T => map::<T>(self, |v| {
+            if v > T::ZERO {
+                T::ONE
+            } else if v < T::ZERO {
+                -T::ONE
+            } else {
+                T::ZERO
+            }
+        }))
+    }
+
+    /// `x + c` for a constant `c`.
+    pub fn add_scalar(&self, c: f64) -> Tensor {
+        with_dtype!(self.dtype(), T => {
+            let c = T::from_f64(c);
+            map::<T>(self, |v| v + c)
+        })
+    }
+
+    /// `x · c` for a constant `c`.
+    pub fn mul_scalar(&self, c: f64) -> Tensor {
+        with_dtype!(self.dtype(), T => {
+            let c = T::from_f64(c);
+            map::<T>(self, |v| v * c)
+        })
+    }
+
+    /// Each element limited to `[low, high]`.
+    pub fn clamp(&self, low: f64, high: f64) -> Tensor {
+        with_dtype!(self.dtype(), T => {
+            let (low, high) = (T::from_f64(low), T::from_f64(high));
+            map::<T>(self, |v| v.max(low).min(high))
+        })
+    }
+
+    /// `1` where the element is positive, else `0` (the derivative of relu, as a mask).
+    pub fn positive_mask(&self) -> Tensor {
+        with_dtype!(self.dtype(), T => map::<T>(self, |v| if v > T::ZERO { T::ONE } else { T::ZERO }))
+    }
+}

@@ -1,0 +1,143 @@
+//! Walking several strided operands over one shape, in row-major order.
+//!
+//! Every element-wise kernel and many reductions need the same thing: for each index of an
+//! output shape, the storage offset of that index in each operand. Computing the offset per
+//! element from scratch costs a multiply per axis; an odometer does better. [`Walk`] goes
+//! further and hands the kernel whole *runs* along the innermost axis, so the kernel's inner
+//! loop is a plain `for i in 0..len` with a fixed stride per operand, which the compiler
+//! vectorises when the stride is 1.
+//!
+//! Before walking, axes are *collapsed*: two neighbouring axes merge when, for every operand,
+//! stepping the outer one equals stepping the inner one `size` times. A contiguous tensor
+//! collapses to a single run, however many axes it has.
+
+use smallvec::SmallVec;
+
+/// The walk of `N` operands over a shape. Build it with [`Walk::new`], then call
+/// [`Walk::for_each_run`].
+pub struct Walk<const N: usize> {
+    shape: SmallVec<[usize; 4]>,
+    strides: [SmallVec<[usize; 4]>; N],
+}
+
+impl<const N: usize> Walk<N> {
+    /// Prepares to walk `shape`, where operand `j` has `strides[j]` (all of length
+    /// `shape.len()`). Axes of size 1 are dropped and mergeable axes collapsed.
+    pub fn new(shape: &[usize], strides: [&[usize]; N]) -> Self {
+        let mut out_shape: SmallVec<[usize; 4]> = SmallVec::new();
+        let mut out_strides: [SmallVec<[usize; 4]>; N] = std::array::from_fn(|_| SmallVec::new());
+        for (k, &size) in shape.iter().enumerate() {
+            if size == 1 {
+                continue;
+            }
+            let mergeable = match out_shape.last() {
+                Some(_) => (0..N).all(|j| *out_strides[j].last().unwrap() == strides[j][k] * size),
+                None => false,
+            };
+            if mergeable {
+                *out_shape.last_mut().unwrap() *= size;
+                for j in 0..N {
+                    *out_strides[j].last_mut().unwrap() = strides[j][k];
+                }
+            } else {
+                out_shape.push(size);
+                for j in 0..N {
+                    out_strides[j].push(strides[j][k]);
+                }
+            }
+        }
+        Walk {
+            shape: out_shape,
+            strides: out_strides,
+        }
+    }
+
+    /// Length of each innermost run (1 for a scalar walk, 0 if the shape is empty).
+    pub fn run_len(&self) -> usize {
+        self.shape.last().copied().unwrap_or(1)
+    }
+
+    /// Stride of operand `j` along the innermost run.
+    pub fn run_stride(&self, j: usize) -> usize {
+        self.strides[j].last().copied().unwrap_or(0)
+    }
+
+    /// Strides of all operands along the innermost run.
+    pub fn run_strides(&self) -> [usize; N] {
+        std::array::from_fn(|j| self.run_stride(j))
+    }
+
+    /// Calls `f(offsets)` once per innermost run, with each operand's storage offset at the
+    /// start of the run (starting from `start`). Runs come in row-major order.
+    pub fn for_each_run(&self, start: [usize; N], mut f: impl FnMut([usize; N])) {
+        if self.shape.contains(&0) {
+            return;
+        }
+        let outer = self.shape.len().saturating_sub(1);
+        let mut index: SmallVec<[usize; 4]> = smallvec::smallvec![0; outer];
+        let mut offsets = start;
+        loop {
+            f(offsets);
+            // Advance the odometer over the outer axes, innermost first.
+            let mut axis = outer;
+            loop {
+                if axis == 0 {
+                    return;
+                }
+                axis -= 1;
+                index[axis] += 1;
+                for (j, offset) in offsets.iter_mut().enumerate() {
+                    *offset += self.strides[j][axis];
+                }
+                if index[axis] < self.shape[axis] {
+                    break;
+                }
+                for (j, offset) in offsets.iter_mut().enumerate() {
+                    *offset -= self.strides[j][axis] * self.shape[axis];
+                }
+                index[axis] = 0;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn offsets(shape: &[usize], strides: &[usize]) -> Vec<usize> {
+        let walk = Walk::new(shape, [strides]);
+        let mut out = vec![];
+        let (len, step) = (walk.run_len(), walk.run_stride(0));
+        walk.for_each_run([0], |[o]| out.extend((0..len).map(|i| o + i * step)));
+        out
+    }
+
+    #[test]
+    fn contiguous_collapses_to_one_run() {
+        let walk = Walk::new(&[2, 3, 4], [&[12, 4, 1]]);
+        assert_eq!(walk.run_len(), 24);
+        assert_eq!(
+            offsets(&[2, 3, 4], &[12, 4, 1]),
+            (0..24).collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn transposed_walks_column_major() {
+        // A 2×3 row-major matrix seen transposed (3×2): strides [1, 3].
+        assert_eq!(offsets(&[3, 2], &[1, 3]), vec![0, 3, 1, 4, 2, 5]);
+    }
+
+    #[test]
+    fn broadcast_axis_repeats() {
+        assert_eq!(offsets(&[2, 3], &[0, 1]), vec![0, 1, 2, 0, 1, 2]);
+        assert_eq!(offsets(&[2, 3], &[1, 0]), vec![0, 0, 0, 1, 1, 1]);
+    }
+
+    #[test]
+    fn empty_and_scalar() {
+        assert_eq!(offsets(&[2, 0, 3], &[0, 3, 1]), Vec::<usize>::new());
+        assert_eq!(offsets(&[], &[]), vec![0]);
+    }
+}

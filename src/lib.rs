@@ -1,0 +1,7 @@
+//! `metagrad`: the four crates of the workspace under one name, for the examples and benches.
+//!
+//! Read the crates in dependency order: [`tensor`] → [`autograd`] → [`nn`] → [`meta`].
+pub use autograd;
+pub use meta;
+pub use nn;
+pub use tensor;

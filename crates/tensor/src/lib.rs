@@ -20,6 +20,7 @@ pub mod display;
 pub mod element;
 pub mod error;
 pub mod layout;
+pub mod matmul;
 pub mod ops;
 pub mod reduce;
 pub mod storage;

@@ -142,6 +142,19 @@ impl Plan {
     }
 }
 
+/// The shape a reduction of `shape` over `axes` produces (reduced axes kept as 1 with
+/// `keepdim`, removed without), without computing anything.
+///
+/// ```
+/// use tensor::reduce::reduced_shape;
+/// assert_eq!(reduced_shape("sum", &[2, 3, 4], &[-1, 0], true)?.as_slice(), &[1, 3, 1]);
+/// assert_eq!(reduced_shape("sum", &[2, 3, 4], &[1], false)?.as_slice(), &[2, 4]);
+/// # Ok::<(), tensor::TensorError>(())
+/// ```
+pub fn reduced_shape(op: &'static str, shape: &[usize], axes: &[isize], keepdim: bool) -> Result<Shape> {
+    Ok(Plan::new(op, shape, axes)?.out_shape(keepdim))
+}
+
 fn reduce<T: Element>(x: &Tensor, plan: &Plan, fold: Fold) -> Vec<T> {
     let src = x.storage_slice::<T>();
     let innermost_reduced = (0..x.ndim())

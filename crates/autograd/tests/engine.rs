@@ -1,0 +1,147 @@
+//! The engine's contract: seeds, unused inputs, `backward`, `no_grad`, `detach`, and memory.
+
+use autograd::{grad, grad_with, no_grad, GradError, GradOptions, Unused, Var};
+use tensor::{DType, Tensor};
+
+fn leaf(values: &[f64]) -> Var {
+    Var::leaf(Tensor::from_slice(values, &[values.len()]).unwrap())
+}
+
+#[test]
+fn non_scalar_output_needs_a_seed() {
+    let x = leaf(&[1.0, 2.0]);
+    let y = x.exp();
+    let err = grad(&[&y], &[&x], false).unwrap_err();
+    assert_eq!(
+        err,
+        GradError::NonScalarOutput {
+            output: 0,
+            shape: vec![2]
+        }
+    );
+    assert!(err.to_string().contains("needs an explicit seed"));
+    // With a seed it is a vector–Jacobian product: uᵀ·diag(eˣ).
+    let u = Var::constant(Tensor::from_slice(&[1.0, 0.5], &[2]).unwrap());
+    let g = grad_with(&[&y], &[&u], &[&x], GradOptions::default()).unwrap();
+    assert_eq!(g[0].value().to_vec::<f64>(), [1f64.exp(), 0.5 * 2f64.exp()]);
+}
+
+#[test]
+fn seed_shape_is_checked() {
+    let x = leaf(&[1.0, 2.0]);
+    let y = x.exp();
+    let u = Var::constant(Tensor::ones(&[3], DType::F64));
+    let err = grad_with(&[&y], &[&u], &[&x], GradOptions::default()).unwrap_err();
+    assert!(matches!(err, GradError::SeedShape { .. }), "{err}");
+}
+
+#[test]
+fn unused_input_gives_zeros_or_error() {
+    let (x, z) = (leaf(&[1.0, 2.0]), leaf(&[3.0, 4.0, 5.0]));
+    let y = x.sum_all();
+    let g = grad(&[&y], &[&x, &z], false).unwrap();
+    assert_eq!(g[1].value().to_vec::<f64>(), [0.0, 0.0, 0.0]);
+    let strict = GradOptions {
+        unused: Unused::Error,
+        ..GradOptions::default()
+    };
+    let err = grad_with(&[&y], &[], &[&x, &z], strict).unwrap_err();
+    assert_eq!(err, GradError::Unused { input: 1, shape: vec![3] });
+    // A constant input is unused too: nothing flows to it.
+    let c = Var::constant(Tensor::ones(&[2], DType::F64));
+    let y = (&x * &c).sum_all();
+    assert_eq!(grad(&[&y], &[&c], false).unwrap()[0].value().to_vec::<f64>(), [0.0, 0.0]);
+}
+
+#[test]
+fn gradient_with_respect_to_an_intermediate() {
+    // h = 2x, y = Σ h²: ∂y/∂h = 2h = 4x; ∂y/∂x = 8x. Both asked for at once.
+    let x = leaf(&[1.0, -1.0]);
+    let h = x.mul_scalar(2.0);
+    let y = h.square().sum_all();
+    let g = grad(&[&y], &[&h, &x], false).unwrap();
+    assert_eq!(g[0].value().to_vec::<f64>(), [4.0, -4.0]);
+    assert_eq!(g[1].value().to_vec::<f64>(), [8.0, -8.0]);
+}
+
+#[test]
+fn backward_accumulates_into_leaves() {
+    // y = Σ 3x: ∂y/∂x = 3 each time; two backward passes accumulate to 6.
+    let x = leaf(&[1.0, 2.0]);
+    let y = x.mul_scalar(3.0).sum_all();
+    y.backward();
+    assert_eq!(x.grad().unwrap().to_vec::<f64>(), [3.0, 3.0]);
+    y.backward();
+    assert_eq!(x.grad().unwrap().to_vec::<f64>(), [6.0, 6.0]);
+    x.zero_grad();
+    assert!(x.grad().is_none());
+    assert!(x.exp().try_backward().is_err());
+}
+
+#[test]
+fn no_grad_and_detach_record_nothing() {
+    let x = leaf(&[1.0]);
+    let y = no_grad(|| x.exp());
+    assert!(!y.requires_grad() && y.is_leaf());
+    assert!(autograd::is_grad_enabled());
+    let z = x.exp().detach();
+    assert!(!z.requires_grad());
+    // Gradients stop at a detached value.
+    let w = (&x * &z).sum_all();
+    assert_eq!(grad(&[&w], &[&x], false).unwrap()[0].item(), 1f64.exp());
+}
+
+#[test]
+fn first_order_gradients_are_constants() {
+    // Without create_graph the gradient has no graph; with it, it does.
+    let x = leaf(&[2.0]);
+    let y = x.powf(3.0).sum_all();
+    assert!(!grad(&[&y], &[&x], false).unwrap()[0].requires_grad());
+    assert!(grad(&[&y], &[&x], true).unwrap()[0].requires_grad());
+}
+
+#[test]
+fn graph_is_freed_when_last_var_drops() {
+    let x = leaf(&[1.0, 2.0]);
+    let h = x.exp();
+    let weak_h = h.downgrade();
+    let y = h.sin().sum_all();
+    drop(h);
+    assert!(weak_h.is_alive(), "y still refers to h");
+    let g = grad(&[&y], &[&x], true).unwrap();
+    drop(y);
+    // The recorded gradient refers back into the forward graph (d sin(eˣ)/dx uses eˣ).
+    assert!(weak_h.is_alive());
+    drop(g);
+    assert!(!weak_h.is_alive(), "no cycle keeps the graph alive");
+}
+
+#[test]
+fn a_very_long_chain_drops_without_overflowing_the_stack() {
+    let x = leaf(&[1.0]);
+    let mut y = x.clone();
+    for _ in 0..200_000 {
+        y = y.add_scalar(1e-6);
+    }
+    let weak = y.downgrade();
+    drop(y);
+    assert!(!weak.is_alive());
+}
+
+#[test]
+fn graphs_build_on_many_threads_at_once() {
+    use rayon::prelude::*;
+    let x = leaf(&[0.5, 1.5]);
+    // Each thread builds its own graph off the shared leaf; gradients agree with one thread.
+    let grads: Vec<Vec<f64>> = (0..8)
+        .into_par_iter()
+        .map(|k| {
+            let y = x.mul_scalar(k as f64).sin().sum_all();
+            grad(&[&y], &[&x], false).unwrap()[0].value().to_vec()
+        })
+        .collect();
+    for (k, g) in grads.iter().enumerate() {
+        let k = k as f64;
+        assert_eq!(*g, vec![k * (k * 0.5).cos(), k * (k * 1.5).cos()]);
+    }
+}

@@ -60,7 +60,8 @@ impl Tensor {
         ))
     }
 
-    /// `count` evenly spaced values from `start` to `end` inclusive.
+    /// `count` evenly spaced values from `start` to `end` inclusive (just `start` if `count`
+    /// is 1).
     ///
     /// ```
     /// use tensor::{DType, Tensor};
@@ -72,9 +73,10 @@ impl Tensor {
         } else {
             0.0
         };
-        // The last value is `end` exactly, not `start + (count-1)·step` with its rounding.
+        // The last value is `end` exactly, not `start + (count-1)·step` with its rounding;
+        // a single value is `start` (as in NumPy).
         let value = |i: usize| {
-            if i + 1 == count {
+            if i + 1 == count && count > 1 {
                 end
             } else {
                 start + i as f64 * step
@@ -97,7 +99,10 @@ impl Tensor {
         })
     }
 
-    /// Uniform samples from `[low, high)`.
+    /// Uniform samples from `[low, high)` (the bounds rounded to `dtype`).
+    ///
+    /// # Panics
+    /// If `low < high` does not hold in `dtype`.
     pub fn rand_uniform(
         shape: &[usize],
         low: f64,
@@ -106,10 +111,12 @@ impl Tensor {
         rng: &mut impl Rng,
     ) -> Tensor {
         let numel = shape.iter().product();
-        with_dtype!(dtype, T => Tensor::from_parts(
-            (0..numel).map(|_| T::from_f64(rng.random_range(low..high))).collect(),
-            shape,
-        ))
+        // NOTE: sampled in `T` itself: an f64 sample just below `high` can round up to `high`
+        // in f32, which would break the half-open interval.
+        with_dtype!(dtype, T => {
+            let (low, high) = (T::from_f64(low), T::from_f64(high));
+            Tensor::from_parts((0..numel).map(|_| rng.random_range(low..high)).collect(), shape)
+        })
     }
 
     /// Normal samples with mean `mean` and standard deviation `std`.

@@ -9,7 +9,9 @@
 
 use std::fmt;
 
+use crate::element::Element;
 use crate::tensor::Tensor;
+use crate::with_dtype;
 
 /// Axes longer than this show their first and last `EDGE_ITEMS` entries around `…`.
 const ELIDE_ABOVE: usize = 10;
@@ -47,7 +49,9 @@ fn write_axis(
     axis: usize,
 ) -> fmt::Result {
     if axis == t.ndim() {
-        return write!(f, "{}", t.get(index));
+        // In the tensor's own type, so an f32 0.1 prints as 0.1, not as its f64 widening
+        // 0.10000000149011612.
+        return with_dtype!(t.dtype(), T => write!(f, "{}", T::from_f64(t.get(index))));
     }
     f.write_str("[")?;
     let positions = shown(t.shape()[axis]);

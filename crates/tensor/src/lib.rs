@@ -19,6 +19,7 @@ pub mod create;
 pub mod display;
 pub mod element;
 pub mod error;
+pub mod index;
 pub mod layout;
 pub mod matmul;
 pub mod ops;

@@ -49,15 +49,11 @@ impl Fold {
     fn combine<T: Element>(self, acc: T, v: T) -> T {
         match self {
             Fold::Sum => acc + v,
-            Fold::Max if acc.is_nan() || v > acc => v,
-            Fold::Min if acc.is_nan() || v < acc => v,
-            Fold::Max | Fold::Min => {
-                if v.is_nan() {
-                    v
-                } else {
-                    acc
-                }
-            }
+            // Once NaN, always NaN.
+            Fold::Max | Fold::Min if acc.is_nan() => acc,
+            Fold::Max if v > acc || v.is_nan() => v,
+            Fold::Min if v < acc || v.is_nan() => v,
+            Fold::Max | Fold::Min => acc,
         }
     }
 

@@ -1,0 +1,225 @@
+//! Element-wise ops against a naive reference: each output element is the f64 math of the
+//! input elements read with `get` (at the broadcast index for binary ops), on random views.
+//! Tolerance: a few ulps of the tensor's type, relative to the result (`f32` kernels round in
+//! `f32`; the reference computes in `f64` from the same `f32` inputs).
+
+mod common;
+
+use common::*;
+use proptest::prelude::*;
+use tensor::{BinaryOp, DType, Tensor};
+
+type UnaryCase = (&'static str, fn(&Tensor) -> Tensor, fn(f64) -> f64);
+
+/// Every op of `unary.rs`, with its math on one element.
+const UNARY: &[UnaryCase] = &[
+    ("neg", Tensor::neg, |v| -v),
+    ("exp", Tensor::exp, f64::exp),
+    ("log", Tensor::log, f64::ln),
+    ("sqrt", Tensor::sqrt, f64::sqrt),
+    ("abs", Tensor::abs, f64::abs),
+    ("relu", Tensor::relu, |v| if v > 0.0 { v } else { 0.0 }),
+    ("sin", Tensor::sin, f64::sin),
+    ("cos", Tensor::cos, f64::cos),
+    ("tanh", Tensor::tanh, f64::tanh),
+    ("sigmoid", Tensor::sigmoid, |v| 1.0 / (1.0 + (-v).exp())),
+    ("powf(3)", |t| t.powf(3.0), |v| v.powf(3.0)),
+    ("powf(0.5)", |t| t.powf(0.5), |v| v.powf(0.5)),
+    ("powf(-2)", |t| t.powf(-2.0), |v| v.powf(-2.0)),
+    ("square", Tensor::square, |v| v * v),
+    ("recip", Tensor::recip, |v| 1.0 / v),
+    ("sign", Tensor::sign, |v| {
+        if v == 0.0 {
+            0.0
+        } else {
+            v.signum()
+        }
+    }),
+    ("add_scalar", |t| t.add_scalar(-1.25), |v| v - 1.25),
+    ("mul_scalar", |t| t.mul_scalar(0.75), |v| v * 0.75),
+    ("clamp", |t| t.clamp(-1.5, 2.0), |v| v.clamp(-1.5, 2.0)),
+    ("positive_mask", Tensor::positive_mask, |v| mask(v > 0.0)),
+];
+
+type BinaryCase = (
+    BinaryOp,
+    fn(&Tensor, &Tensor) -> Tensor,
+    fn(f64, f64) -> f64,
+);
+
+/// Every [`BinaryOp`], with its named method and its math on one pair of elements.
+const BINARY: &[BinaryCase] = &[
+    (BinaryOp::Add, Tensor::add, |u, v| u + v),
+    (BinaryOp::Sub, Tensor::sub, |u, v| u - v),
+    (BinaryOp::Mul, Tensor::mul, |u, v| u * v),
+    (BinaryOp::Div, Tensor::div, |u, v| u / v),
+    (BinaryOp::Maximum, Tensor::maximum, f64::max),
+    (BinaryOp::Minimum, Tensor::minimum, f64::min),
+    (BinaryOp::Pow, Tensor::pow, f64::powf),
+    (BinaryOp::Eq, Tensor::eq_mask, |u, v| mask(u == v)),
+    (BinaryOp::Ne, Tensor::ne_mask, |u, v| mask(u != v)),
+    (BinaryOp::Lt, Tensor::lt_mask, |u, v| mask(u < v)),
+    (BinaryOp::Le, Tensor::le_mask, |u, v| mask(u <= v)),
+    (BinaryOp::Gt, Tensor::gt_mask, |u, v| mask(u > v)),
+    (BinaryOp::Ge, Tensor::ge_mask, |u, v| mask(u >= v)),
+];
+
+fn mask(holds: bool) -> f64 {
+    if holds {
+        1.0
+    } else {
+        0.0
+    }
+}
+
+/// Two random views of one type whose shapes broadcast together.
+fn broadcast_operands() -> impl Strategy<Value = (Spec, Spec)> {
+    (broadcast_pair(), dtype())
+        .prop_flat_map(|((a, b), dtype)| (spec_with(a, dtype), spec_with(b, dtype)))
+}
+
+/// Three random views of one type whose shapes broadcast together.
+fn select_operands() -> impl Strategy<Value = (Spec, Spec, Spec)> {
+    (shape(4), any::<[u8; 3]>(), 0..3usize, 0..3usize, dtype()).prop_flat_map(
+        |(full, masks, operand, lead, dtype)| {
+            let mut shapes = masks.map(|m| ones_at(&full, m));
+            shapes[operand] = shapes[operand][lead.min(full.len())..].to_vec();
+            let [m, t, f] = shapes;
+            (
+                spec_with(m, dtype),
+                spec_with(t, dtype),
+                spec_with(f, dtype),
+            )
+        },
+    )
+}
+
+/// The f64 reference of `f` over the broadcast of `a` and `b`.
+fn naive_zip(a: &Tensor, b: &Tensor, f: fn(f64, f64) -> f64) -> (Vec<usize>, Vec<f64>) {
+    let shape = broadcast_shape(a.shape(), b.shape());
+    let values = all_indices(&shape)
+        .iter()
+        .map(|i| {
+            f(
+                a.get(&broadcast_index(i, a.shape())),
+                b.get(&broadcast_index(i, b.shape())),
+            )
+        })
+        .collect();
+    (shape, values)
+}
+
+proptest! {
+    #[test]
+    fn unary_ops_match_the_math(spec in spec()) {
+        let x = spec.build();
+        for &(name, op, f) in UNARY {
+            let y = op(&x);
+            prop_assert_eq!(y.shape(), x.shape(), "{}", name);
+            prop_assert_eq!(y.dtype(), x.dtype(), "{}", name);
+            prop_assert!(y.is_contiguous(), "{}", name);
+            // NOTE: for f32, round the reference's output through f32 first, so an f64
+            // result outside f32's range compares as the infinity the kernel produced.
+            let expected: Vec<f64> = naive_values(&x)
+                .iter()
+                .map(|&v| match x.dtype() {
+                    DType::F32 => f(v) as f32 as f64,
+                    DType::F64 => f(v),
+                })
+                .collect();
+            assert_close_ulps(&y.to_vec::<f64>(), &expected, x.dtype(), name);
+        }
+    }
+
+    #[test]
+    fn binary_ops_broadcast_and_match_the_math((a, b) in broadcast_operands()) {
+        let (a, b) = (a.build(), b.build());
+        for &(op, method, f) in BINARY {
+            let out = a.zip(op, &b);
+            let (shape, expected) = naive_zip(&a, &b, f);
+            prop_assert_eq!(out.shape(), &shape[..], "{}", op.name());
+            let expected: Vec<f64> = match a.dtype() {
+                DType::F32 => expected.iter().map(|&v| v as f32 as f64).collect(),
+                DType::F64 => expected,
+            };
+            assert_close_ulps(&out.to_vec::<f64>(), &expected, a.dtype(), op.name());
+            // The named method is the same op.
+            prop_assert!(identical(&method(&a, &b), &out), "{}", op.name());
+        }
+    }
+
+    #[test]
+    fn operators_call_the_named_methods((a, b) in broadcast_operands()) {
+        let (a, b) = (a.build(), b.build());
+        let same = |x: Tensor, y: Tensor| identical(&x, &y);
+        prop_assert!(same(&a + &b, a.add(&b)));
+        prop_assert!(same(&a - &b, a.sub(&b)));
+        prop_assert!(same(&a * &b, a.mul(&b)));
+        prop_assert!(same(&a / &b, a.div(&b)));
+        prop_assert!(same(-&a, a.neg()));
+        prop_assert!(same(&a + 1.5, a.add_scalar(1.5)));
+        prop_assert!(same(&a - 1.5, a.add_scalar(-1.5)));
+        prop_assert!(same(&a * 0.5, a.mul_scalar(0.5)));
+        prop_assert!(same(&a / 4.0, a.mul_scalar(0.25)));
+    }
+
+    #[test]
+    fn select_picks_by_the_mask((m, t, f) in select_operands()) {
+        let (m, t, f) = (m.build(), t.build(), f.build());
+        let out = m.select(&t, &f);
+        let shape = broadcast_shape(&broadcast_shape(m.shape(), t.shape()), f.shape());
+        prop_assert_eq!(out.shape(), &shape[..]);
+        for i in all_indices(&shape) {
+            let chosen = if m.get(&broadcast_index(&i, m.shape())) != 0.0 { &t } else { &f };
+            prop_assert_eq!(out.get(&i), chosen.get(&broadcast_index(&i, chosen.shape())));
+        }
+    }
+
+    #[test]
+    fn incompatible_shapes_are_named_in_the_error(
+        full in prop::collection::vec(1usize..4, 1..4),
+        axis in 0usize..4,
+        size in 2usize..4,
+        dtype in dtype(),
+    ) {
+        // Equal shapes but for one axis, where the sizes are n ≥ 2 and n + 1.
+        let axis = axis % full.len();
+        let (mut a, mut b) = (full.clone(), full);
+        a[axis] = size;
+        b[axis] = size + 1;
+        let (x, y) = (Tensor::zeros(&a, dtype), Tensor::zeros(&b, dtype));
+        let sizes = format!("axis {axis} has sizes {} and {}", a[axis], b[axis]);
+        for &(op, _, _) in BINARY {
+            let err = x.try_zip(op, &y).unwrap_err().to_string();
+            let expected = format!("{}: cannot broadcast {a:?} with {b:?}: {sizes}", op.name());
+            prop_assert_eq!(err, expected);
+        }
+        let err = x.try_select(&x, &y).unwrap_err().to_string();
+        prop_assert_eq!(err, format!("select: cannot broadcast {:?} with {:?}: {}", a, b, sizes));
+    }
+}
+
+#[test]
+fn mixed_element_types_are_an_error() {
+    let (a, b) = (
+        Tensor::ones(&[2], DType::F32),
+        Tensor::ones(&[2], DType::F64),
+    );
+    let err = a.try_zip(BinaryOp::Mul, &b).unwrap_err().to_string();
+    assert_eq!(err, "mul: element types differ: f32 and f64");
+    let err = a.try_select(&a, &b).unwrap_err().to_string();
+    assert_eq!(err, "select: element types differ: f32 and f64");
+}
+
+#[test]
+#[should_panic(expected = "sub: cannot broadcast [2, 3] with [4]: axis 1 has sizes 3 and 4")]
+fn a_failed_broadcast_panics_with_the_shapes() {
+    let _ = &Tensor::zeros(&[2, 3], DType::F64) - &Tensor::zeros(&[4], DType::F64);
+}
+
+#[test]
+fn sigmoid_saturates_without_overflow() {
+    // NOTE: 1 / (1 + e^{-x}) overflows e^{-x} to inf for x = -1000; the kernel must not.
+    let x = Tensor::from_vec(vec![-1000.0f32, 0.0, 1000.0], &[3]).unwrap();
+    assert_eq!(x.sigmoid().to_vec::<f32>(), [0.0, 0.5, 1.0]);
+}

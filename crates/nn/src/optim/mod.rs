@@ -1,0 +1,96 @@
+//! Outer-loop optimisers. An optimiser takes the current parameters and their gradients and
+//! returns updated parameters (fresh leaves); it keeps its own state (momentum, moment
+//! estimates) by parameter name, so it can be saved with a checkpoint and restored.
+//!
+//! The updates are element-wise loops over the raw buffers: they are not differentiated, and
+//! one fused pass per tensor is much cheaper than a dozen tensor operations.
+
+mod adam;
+mod clip;
+mod schedule;
+mod sgd;
+
+pub use adam::Adam;
+pub use clip::clip_grad_norm;
+pub use schedule::{Constant, Cosine, Schedule, StepDecay};
+pub use sgd::{Momentum, Sgd};
+
+use autograd::Var;
+use tensor::{with_dtype, Element, Tensor};
+
+use crate::error::NnError;
+use crate::params::Params;
+
+/// A first-order optimiser.
+pub trait Optimizer: Send {
+    /// The parameters after one step along `grads` (same names, same order).
+    fn step(&mut self, params: &Params, grads: &Params) -> Params;
+
+    fn learning_rate(&self) -> f64;
+
+    fn set_learning_rate(&mut self, lr: f64);
+
+    /// The optimiser's state as named tensors (for checkpoints).
+    fn state(&self) -> Params;
+
+    /// Restores a state saved by [`Optimizer::state`]; on error nothing changes.
+    fn load_state(&mut self, state: &Params) -> Result<(), NnError>;
+}
+
+/// Applies `update(param, grad, slots…) → new param` element by element, where `slots` are the
+/// optimiser's per-element state buffers for this tensor (updated in place).
+pub(crate) fn update_elements(
+    param: &Var,
+    grad: &Var,
+    slots: &mut [&mut Tensor],
+    update: impl Fn(f64, f64, &mut [f64]) -> f64,
+) -> Var {
+    let (p, g) = (param.value(), grad.value());
+    assert_eq!(p.shape(), g.shape(), "optimizer: parameter shape {:?} but gradient shape {:?}", p.shape(), g.shape());
+    let dtype = p.dtype();
+    let updated = with_dtype!(dtype, T => {
+        let (p, g) = (p.to_contiguous_cow::<T>(), g.to_vec::<T>());
+        let mut buffers: Vec<&mut [T]> = slots.iter_mut().map(|s| s.make_mut_slice::<T>()).collect();
+        let mut scratch = vec![0.0; buffers.len()];
+        let out: Vec<T> = (0..p.len())
+            .map(|i| {
+                for (s, b) in scratch.iter_mut().zip(buffers.iter()) {
+                    *s = b[i].to_f64();
+                }
+                let next = update(p[i].to_f64(), g[i].to_f64(), &mut scratch);
+                for (s, b) in scratch.iter().zip(buffers.iter_mut()) {
+                    b[i] = T::from_f64(*s);
+                }
+                T::from_f64(next)
+            })
+            .collect();
+        Tensor::from_vec(out, param.shape()).expect("same shape")
+    });
+    Var::leaf(updated)
+}
+
+/// Looks up (or creates as zeros) the state buffer `kind` of parameter `name`.
+pub(crate) fn slot<'a>(slots: &'a mut Vec<(String, Tensor)>, name: &str, like: &Tensor) -> &'a mut Tensor {
+    let position = match slots.iter().position(|(n, _)| n == name) {
+        Some(p) => p,
+        None => {
+            slots.push((name.to_string(), like.zeros_like()));
+            slots.len() - 1
+        }
+    };
+    &mut slots[position].1
+}
+
+/// Checks a saved state against what this optimiser expects, before anything is changed.
+pub(crate) fn check_state(state: &Params, names: &[&str]) -> Result<(), NnError> {
+    for name in state.names() {
+        let known = names.iter().any(|prefix| name.starts_with(prefix));
+        if !known {
+            return Err(NnError::UnexpectedParam {
+                name: name.to_string(),
+                model: "optimizer state".into(),
+            });
+        }
+    }
+    Ok(())
+}

@@ -216,10 +216,8 @@ fn max_with_indices<T: Element>(x: &Tensor, pool: &Pool) -> (Tensor, Vec<usize>)
             let (i, j) = (q / pool.out_hw.1, q % pool.out_hw.1);
             let (rows, cols) = (pool.rows(i), pool.cols(j));
             // Start from the window's first element, so the index always names a real one.
-            let (mut best, mut best_at) = (
-                x.data[x.row_start(n, c, rows.start)],
-                (rows.start, cols.start),
-            );
+            let first = x.row_start(n, c, rows.start) + cols.start * x.strides[3];
+            let (mut best, mut best_at) = (x.data[first], (rows.start, cols.start));
             'window: for h in rows {
                 let row = x.row_start(n, c, h);
                 for w in cols.clone() {

@@ -48,8 +48,8 @@ impl<'a, T: Element> Nchw<'a, T> {
         }
     }
 
-    /// The same view starting at image `n`.
-    pub fn from_image(self, n: usize) -> Self {
+    /// The same view with its first `n` images skipped (image `n` becomes image 0).
+    pub fn skip_images(self, n: usize) -> Self {
         Nchw {
             offset: self.offset + n * self.strides[0],
             ..self

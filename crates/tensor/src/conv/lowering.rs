@@ -163,7 +163,7 @@ pub(crate) fn forward<T: Element>(x: &Tensor, w: &Tensor, g: &Geometry) -> Tenso
             let images = dst.len() / (out_ch * plane);
             let width = images * plane;
             let cols = prefix(&mut scratch.cols, k * width);
-            im2col(x.from_image(index * plan.images), images, g, cols);
+            im2col(x.skip_images(index * plan.images), images, g, cols);
             let cols = MatRef::new(cols, k, width, width, 1);
             if images == 1 {
                 gemm(weight, cols, MatMut::new(dst, out_ch, width, width), false);
@@ -203,7 +203,7 @@ pub(crate) fn input_grad<T: Element>(gy: &Tensor, w: &Tensor, g: &Geometry) -> T
                 Some(all) if images == 1 => &all[first * out_ch * plane..][..out_ch * plane],
                 _ => {
                     let buffer = prefix(&mut scratch.channels_outer, out_ch * width);
-                    to_channels_outer(grad.from_image(first), images, g, buffer);
+                    to_channels_outer(grad.skip_images(first), images, g, buffer);
                     buffer
                 }
             };
@@ -237,9 +237,9 @@ pub(crate) fn weight_grad<T: Element>(gy: &Tensor, x: &Tensor, g: &Geometry) -> 
         let images = plan.images.min(g.batch - first);
         let width = images * plane;
         let cols = prefix(&mut scratch.cols, k * width);
-        im2col(x.from_image(first), images, g, cols);
+        im2col(x.skip_images(first), images, g, cols);
         let grad_matrix = prefix(&mut scratch.channels_outer, out_ch * width);
-        to_channels_outer(grad.from_image(first), images, g, grad_matrix);
+        to_channels_outer(grad.skip_images(first), images, g, grad_matrix);
         let lhs = MatRef::new(grad_matrix, out_ch, width, width, 1);
         let rhs = MatRef::new(cols, k, width, width, 1).t();
         gemm(lhs, rhs, MatMut::new(dst, out_ch, k, k), false);

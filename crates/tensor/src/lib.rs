@@ -15,6 +15,7 @@
 #![doc = include_str!("../../../docs/01-tensors.md")]
 
 pub mod binary;
+pub mod conv;
 pub mod create;
 pub mod display;
 pub mod element;
@@ -23,6 +24,7 @@ pub mod index;
 pub mod layout;
 pub mod matmul;
 pub mod ops;
+pub mod pool;
 pub mod reduce;
 pub mod storage;
 pub mod tensor;
@@ -31,6 +33,7 @@ pub mod view;
 pub mod walk;
 
 pub use binary::BinaryOp;
+pub use conv::Conv2dParams;
 pub use element::{DType, Element};
 pub use error::{Result, TensorError};
 pub use layout::{Layout, Shape};

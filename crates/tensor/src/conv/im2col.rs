@@ -1,0 +1,169 @@
+//! im2col and col2im: a convolution turned into a matrix product.
+//!
+//! For a chunk of `nb` images, im2col copies every input value each output position reads
+//! into one matrix with `K = C·kh·kw` rows and `nb·Ho·Wo` columns (row-major):
+//!
+//! ```text
+//! cols[(c, u, v), (b, i, j)] = x[b, c, i·s_h + u − p_h, j·s_w + v − p_w]     (0 in the padding)
+//! ```
+//!
+//! so that, with the weight seen as the matrix `W[o, (c, u, v)]` (a reshape: no copy),
+//! `y[b, o, i, j] = Σ_k W[o, k] · cols[k, (b, i, j)]`, one GEMM `W · cols`.
+//!
+//! col2im is the adjoint of im2col: every entry of `cols` is added back to the input position
+//! it would have been copied from. Windows overlap when the kernel is larger than the stride,
+//! so a position receives several contributions: the sum is the transposed convolution.
+//!
+//! Both walk a row of `cols` (one `(c, u, v)`) image by image and output row by output row;
+//! within an output row the input columns are `s_w` apart, so the innermost loop is a copy
+//! (a `memcpy` when `s_w = 1` and the input is contiguous). The output positions whose
+//! input falls in the padding form a range at each end of the row ([`valid_outputs`]):
+//! they are filled with zeros up front instead of testing every element.
+
+use std::ops::Range;
+
+use crate::conv::Geometry;
+use crate::element::Element;
+use crate::tensor::Tensor;
+
+/// Read access to a strided NCHW tensor: element `[n, c, h, w]` is
+/// `data[offset + n·strides[0] + c·strides[1] + h·strides[2] + w·strides[3]]`.
+///
+/// Kernels read their inputs through this, so permuted, narrowed or broadcast views need no
+/// copy first.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Nchw<'a, T> {
+    pub data: &'a [T],
+    pub offset: usize,
+    pub strides: [usize; 4],
+}
+
+impl<'a, T: Element> Nchw<'a, T> {
+    /// The view of a 4-d tensor (the caller has checked that it is 4-d).
+    pub fn of(t: &'a Tensor) -> Self {
+        Nchw {
+            data: t.storage_slice::<T>(),
+            offset: t.layout().offset,
+            strides: t.strides().try_into().expect("a 4-d tensor"),
+        }
+    }
+
+    /// The same view with its first `n` images skipped (image `n` becomes image 0).
+    pub fn skip_images(self, n: usize) -> Self {
+        Nchw {
+            offset: self.offset + n * self.strides[0],
+            ..self
+        }
+    }
+
+    /// The storage offset of `[n, c, h, 0]`.
+    #[inline]
+    pub fn row_start(&self, n: usize, c: usize, h: usize) -> usize {
+        self.offset + n * self.strides[0] + c * self.strides[1] + h * self.strides[2]
+    }
+}
+
+/// The output positions `o` in `0..out` whose input position `o·stride + k − pad` lies in
+/// `0..size`, for kernel offset `k`. A range, since the input position grows with `o`.
+pub(crate) fn valid_outputs(
+    k: usize,
+    pad: usize,
+    stride: usize,
+    size: usize,
+    out: usize,
+) -> Range<usize> {
+    // o·stride + k − pad ≥ 0        ⇔  o ≥ ⌈(pad − k) / stride⌉
+    let lo = if k >= pad {
+        0
+    } else {
+        (pad - k).div_ceil(stride)
+    };
+    // o·stride + k − pad ≤ size − 1  ⇔  o ≤ ⌊(size − 1 + pad − k) / stride⌋
+    let hi = if size + pad > k {
+        ((size - 1 + pad - k) / stride + 1).min(out)
+    } else {
+        0
+    };
+    lo.min(hi)..hi
+}
+
+/// Fills `cols` (`[C·kh·kw, images·Ho·Wo]`, row-major) with the patches of `images` images
+/// of `x`, starting at its image 0. Every element of `cols` is written.
+pub(crate) fn im2col<T: Element>(x: Nchw<T>, images: usize, g: &Geometry, cols: &mut [T]) {
+    let ((kh, kw), (out_h, out_w)) = (g.kernel_hw, g.out_hw);
+    let ((s_h, s_w), (p_h, p_w)) = (g.stride, g.padding);
+    let plane = g.out_plane();
+    let width = images * plane;
+    debug_assert_eq!(cols.len(), g.patch_len() * width);
+    if width == 0 {
+        return;
+    }
+    // Storage distance between the input elements read by neighbouring output columns.
+    let step = s_w * x.strides[3];
+    for (row_index, row) in cols.chunks_exact_mut(width).enumerate() {
+        let (c, u, v) = (row_index / (kh * kw), row_index / kw % kh, row_index % kw);
+        let (rows_in, cols_in) = (
+            valid_outputs(u, p_h, s_h, g.in_hw.0, out_h),
+            valid_outputs(v, p_w, s_w, g.in_hw.1, out_w),
+        );
+        for (b, block) in row.chunks_exact_mut(plane).enumerate() {
+            for (i, segment) in block.chunks_exact_mut(out_w).enumerate() {
+                if !rows_in.contains(&i) || cols_in.is_empty() {
+                    segment.fill(T::ZERO);
+                    continue;
+                }
+                segment[..cols_in.start].fill(T::ZERO);
+                segment[cols_in.end..].fill(T::ZERO);
+                // Input row i·s_h + u − p_h, starting at column cols_in.start·s_w + v − p_w.
+                let first_in = cols_in.start * s_w + v - p_w;
+                let start = x.row_start(b, c, i * s_h + u - p_h) + first_in * x.strides[3];
+                let inside = &mut segment[cols_in.clone()];
+                if step == 1 {
+                    inside.copy_from_slice(&x.data[start..start + inside.len()]);
+                } else {
+                    for (k, slot) in inside.iter_mut().enumerate() {
+                        *slot = x.data[start + k * step];
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The adjoint of [`im2col`]: adds every entry of `cols` (`[C·kh·kw, images·Ho·Wo]`) into
+/// the input position it came from, in `dst`, a contiguous `[images, C, H, W]` block (the
+/// caller zeroes it first; padding entries are dropped).
+pub(crate) fn col2im<T: Element>(cols: &[T], images: usize, g: &Geometry, dst: &mut [T]) {
+    let ((kh, kw), (out_h, out_w)) = (g.kernel_hw, g.out_hw);
+    let ((s_h, s_w), (p_h, p_w)) = (g.stride, g.padding);
+    let (plane, in_w) = (g.out_plane(), g.in_hw.1);
+    let width = images * plane;
+    debug_assert_eq!(cols.len(), g.patch_len() * width);
+    debug_assert_eq!(dst.len(), images * g.in_channels * g.in_plane());
+    if width == 0 {
+        return;
+    }
+    // dst is contiguous: strides [C·H·W, H·W, W, 1].
+    let (image_stride, channel_stride) = (g.in_channels * g.in_plane(), g.in_plane());
+    for (row_index, row) in cols.chunks_exact(width).enumerate() {
+        let (c, u, v) = (row_index / (kh * kw), row_index / kw % kh, row_index % kw);
+        let (rows_in, cols_in) = (
+            valid_outputs(u, p_h, s_h, g.in_hw.0, out_h),
+            valid_outputs(v, p_w, s_w, in_w, out_w),
+        );
+        if cols_in.is_empty() {
+            continue;
+        }
+        for (b, block) in row.chunks_exact(plane).enumerate() {
+            for i in rows_in.clone() {
+                let segment = &block[i * out_w..(i + 1) * out_w];
+                let first_in = cols_in.start * s_w + v - p_w;
+                let start =
+                    b * image_stride + c * channel_stride + (i * s_h + u - p_h) * in_w + first_in;
+                for (k, &value) in segment[cols_in.clone()].iter().enumerate() {
+                    dst[start + k * s_w] += value;
+                }
+            }
+        }
+    }
+}

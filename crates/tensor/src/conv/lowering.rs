@@ -1,0 +1,270 @@
+//! The three convolutions as GEMMs over chunks of images.
+//!
+//! With `K = C·kh·kw` and `L = Ho·Wo`, and `cols` the im2col matrix ([`super::im2col`]):
+//!
+//! ```text
+//! conv2d:              Y[O, L]    = W[O, K] · cols[K, L]
+//! conv2d_input_grad:   cols̄[K, L] = Wᵀ[K, O] · G[O, L],   then x̄ = col2im(cols̄)
+//! conv2d_weight_grad:  W̄[O, K]    = Σ_n G_n[O, L] · cols_nᵀ[L, K]
+//! ```
+//!
+//! # Layout: images side by side in the columns
+//!
+//! Per image these are GEMMs with `L` columns. MAML's Omniglot net has tiny maps (28×28 →
+//! 14 → 7 → 4 → 2), so at the last layers `L` is 16 or 4: a `[64, 576] × [576, 4]` product
+//! per image is all overhead (the GEMM packs the whole weight to do 4 columns of work). So
+//! a chunk of `nb` images goes into one GEMM: `cols` is `[K, nb·L]` with columns ordered
+//! (image, row, column), and `G` likewise `[O, nb·L]`. The price is a copy between this
+//! "channels outer" order `[O, (b, l)]` and NCHW's `[b, O, l]` — `O·nb·L` moves against
+//! `O·K·nb·L` multiply-adds. When `L` alone is wide enough, `nb = 1` and the copy is skipped:
+//! the GEMM writes straight into the output (and reads a contiguous `grad_out` in place).
+//!
+//! A chunk has the fewest images whose columns reach [`GEMM_MIN_COLS`], evened out over the
+//! chunks; this bounds the scratch (`K × nb·L` per thread) while keeping each GEMM wide.
+//!
+//! # Threads and determinism
+//!
+//! Chunks depend on the shapes only, never on the number of threads. In the forward and the
+//! input gradient each chunk writes its own images of the output, so chunks run on rayon
+//! threads freely. The weight gradient sums over all images: each chunk's `[O, K]` partial is
+//! computed on its own, and the partials are added in chunk order, the same arithmetic
+//! whether the chunks ran on one thread or many.
+
+use rayon::prelude::*;
+
+use super::im2col::{col2im, im2col, Nchw};
+use super::Geometry;
+use crate::element::Element;
+use crate::matmul::{gemm, MatMut, MatRef};
+use crate::tensor::Tensor;
+
+/// A chunk of images has at least this many GEMM columns (`nb·Ho·Wo`), unless the whole
+/// batch has fewer.
+const GEMM_MIN_COLS: usize = 256;
+
+/// Below this many multiply-adds in a whole convolution, chunks run on the calling thread.
+const PARALLEL_MIN_FLOPS: usize = 1 << 18;
+
+/// How the batch is cut into chunks of consecutive images.
+#[derive(Clone, Copy, Debug)]
+struct Chunks {
+    /// Images per chunk (the last chunk may have fewer).
+    images: usize,
+    count: usize,
+    /// Whether to spread the chunks over rayon threads.
+    parallel: bool,
+}
+
+impl Chunks {
+    fn new(g: &Geometry) -> Chunks {
+        let batch = g.batch.max(1);
+        let fewest = GEMM_MIN_COLS.div_ceil(g.out_plane().max(1)).min(batch);
+        // Even out: as many chunks as `fewest` needs, with the images shared evenly.
+        let images = batch.div_ceil(batch.div_ceil(fewest));
+        let flops = g.batch * g.out_plane() * g.out_channels * g.patch_len();
+        let count = g.batch.div_ceil(images);
+        Chunks {
+            images,
+            count,
+            parallel: count > 1 && flops >= PARALLEL_MIN_FLOPS,
+        }
+    }
+}
+
+/// Buffers a thread reuses from chunk to chunk.
+struct Scratch<T> {
+    cols: Vec<T>,
+    channels_outer: Vec<T>,
+}
+
+impl<T: Element> Scratch<T> {
+    fn new() -> Self {
+        Scratch {
+            cols: Vec::new(),
+            channels_outer: Vec::new(),
+        }
+    }
+}
+
+/// The first `len` elements of `buffer`, grown if need be. Callers overwrite them.
+fn prefix<T: Element>(buffer: &mut Vec<T>, len: usize) -> &mut [T] {
+    if buffer.len() < len {
+        buffer.resize(len, T::ZERO);
+    }
+    &mut buffer[..len]
+}
+
+/// Copies images `0..images` of `y` (an `[N, O, Ho, Wo]` view) into `dst` as the
+/// channels-outer matrix `[O, images·Ho·Wo]`.
+fn to_channels_outer<T: Element>(y: Nchw<T>, images: usize, g: &Geometry, dst: &mut [T]) {
+    let (plane, out_w) = (g.out_plane(), g.out_hw.1);
+    let width = images * plane;
+    for (o, row) in dst.chunks_exact_mut(width).enumerate() {
+        for (b, block) in row.chunks_exact_mut(plane).enumerate() {
+            for (i, segment) in block.chunks_exact_mut(out_w).enumerate() {
+                let start = y.row_start(b, o, i);
+                for (j, slot) in segment.iter_mut().enumerate() {
+                    *slot = y.data[start + j * y.strides[3]];
+                }
+            }
+        }
+    }
+}
+
+/// The inverse of [`to_channels_outer`] into a contiguous block: `src` is
+/// `[O, images·L]`, `dst` is `[images, O, L]`.
+fn from_channels_outer<T: Element>(src: &[T], images: usize, g: &Geometry, dst: &mut [T]) {
+    let plane = g.out_plane();
+    let width = images * plane;
+    for (b, image) in dst.chunks_exact_mut(g.out_channels * plane).enumerate() {
+        for (o, channel) in image.chunks_exact_mut(plane).enumerate() {
+            channel.copy_from_slice(&src[o * width + b * plane..][..plane]);
+        }
+    }
+}
+
+/// Runs `body(scratch, (chunk index, chunk of out))` over the chunks of `out`, each of
+/// `per_chunk` elements, in parallel when the plan says so.
+fn for_each_chunk<T: Element>(
+    out: &mut [T],
+    per_chunk: usize,
+    plan: Chunks,
+    body: impl Fn(&mut Scratch<T>, (usize, &mut [T])) + Sync + Send,
+) {
+    if plan.parallel {
+        out.par_chunks_mut(per_chunk)
+            .enumerate()
+            .for_each_init(Scratch::new, body);
+    } else {
+        let mut scratch = Scratch::new();
+        out.chunks_mut(per_chunk)
+            .enumerate()
+            .for_each(|item| body(&mut scratch, item));
+    }
+}
+
+/// `conv2d`: `[N, C, H, W]` ⋆ `[O, C, kh, kw]` → `[N, O, Ho, Wo]`.
+pub(crate) fn forward<T: Element>(x: &Tensor, w: &Tensor, g: &Geometry) -> Tensor {
+    let (out_ch, k, plane) = (g.out_channels, g.patch_len(), g.out_plane());
+    let shape = [g.batch, out_ch, g.out_hw.0, g.out_hw.1];
+    let mut out = vec![T::ZERO; g.batch * out_ch * plane];
+    if out.is_empty() || k == 0 {
+        return Tensor::from_parts(out, &shape);
+    }
+    let weight = w.to_contiguous_cow::<T>();
+    let weight = MatRef::new(&weight, out_ch, k, k, 1);
+    let x = Nchw::<T>::of(x);
+    let plan = Chunks::new(g);
+    for_each_chunk(
+        &mut out,
+        plan.images * out_ch * plane,
+        plan,
+        |scratch, (index, dst)| {
+            let images = dst.len() / (out_ch * plane);
+            let width = images * plane;
+            let cols = prefix(&mut scratch.cols, k * width);
+            im2col(x.skip_images(index * plan.images), images, g, cols);
+            let cols = MatRef::new(cols, k, width, width, 1);
+            if images == 1 {
+                gemm(weight, cols, MatMut::new(dst, out_ch, width, width), false);
+            } else {
+                let y = prefix(&mut scratch.channels_outer, out_ch * width);
+                gemm(weight, cols, MatMut::new(y, out_ch, width, width), false);
+                from_channels_outer(y, images, g, dst);
+            }
+        },
+    );
+    Tensor::from_parts(out, &shape)
+}
+
+/// `conv2d_input_grad`: `[N, O, Ho, Wo]` and `[O, C, kh, kw]` → `[N, C, H, W]`.
+pub(crate) fn input_grad<T: Element>(gy: &Tensor, w: &Tensor, g: &Geometry) -> Tensor {
+    let (out_ch, k, plane) = (g.out_channels, g.patch_len(), g.out_plane());
+    let shape = [g.batch, g.in_channels, g.in_hw.0, g.in_hw.1];
+    let image_len = g.in_channels * g.in_plane();
+    let mut out = vec![T::ZERO; g.batch * image_len];
+    if out.is_empty() || out_ch == 0 {
+        return Tensor::from_parts(out, &shape);
+    }
+    let weight = w.to_contiguous_cow::<T>();
+    let weight_t = MatRef::new(&weight, out_ch, k, k, 1).t();
+    let contiguous_grad = gy.contiguous_slice::<T>();
+    let grad = Nchw::<T>::of(gy);
+    let plan = Chunks::new(g);
+    for_each_chunk(
+        &mut out,
+        plan.images * image_len,
+        plan,
+        |scratch, (index, dst)| {
+            let images = dst.len() / image_len;
+            let (first, width) = (index * plan.images, images * plane);
+            let grad_matrix = match contiguous_grad {
+                // One contiguous image is already the matrix [O, Ho·Wo].
+                Some(all) if images == 1 => &all[first * out_ch * plane..][..out_ch * plane],
+                _ => {
+                    let buffer = prefix(&mut scratch.channels_outer, out_ch * width);
+                    to_channels_outer(grad.skip_images(first), images, g, buffer);
+                    buffer
+                }
+            };
+            let grad_matrix = MatRef::new(grad_matrix, out_ch, width, width, 1);
+            let cols = prefix(&mut scratch.cols, k * width);
+            gemm(
+                weight_t,
+                grad_matrix,
+                MatMut::new(cols, k, width, width),
+                false,
+            );
+            col2im(cols, images, g, dst);
+        },
+    );
+    Tensor::from_parts(out, &shape)
+}
+
+/// `conv2d_weight_grad`: `[N, O, Ho, Wo]` and `[N, C, H, W]` → `[O, C, kh, kw]`.
+pub(crate) fn weight_grad<T: Element>(gy: &Tensor, x: &Tensor, g: &Geometry) -> Tensor {
+    let (out_ch, k, plane) = (g.out_channels, g.patch_len(), g.out_plane());
+    let shape = [out_ch, g.in_channels, g.kernel_hw.0, g.kernel_hw.1];
+    let mut total = vec![T::ZERO; out_ch * k];
+    if total.is_empty() || g.batch == 0 {
+        return Tensor::from_parts(total, &shape);
+    }
+    let (grad, x) = (Nchw::<T>::of(gy), Nchw::<T>::of(x));
+    let plan = Chunks::new(g);
+    // The partial W̄ of chunk `index`: G_chunk[O, nb·L] · cols_chunkᵀ[nb·L, K], into `dst`.
+    let partial = |scratch: &mut Scratch<T>, index: usize, dst: &mut [T]| {
+        let first = index * plan.images;
+        let images = plan.images.min(g.batch - first);
+        let width = images * plane;
+        let cols = prefix(&mut scratch.cols, k * width);
+        im2col(x.skip_images(first), images, g, cols);
+        let grad_matrix = prefix(&mut scratch.channels_outer, out_ch * width);
+        to_channels_outer(grad.skip_images(first), images, g, grad_matrix);
+        let lhs = MatRef::new(grad_matrix, out_ch, width, width, 1);
+        let rhs = MatRef::new(cols, k, width, width, 1).t();
+        gemm(lhs, rhs, MatMut::new(dst, out_ch, k, k), false);
+    };
+    let add = |total: &mut [T], part: &[T]| {
+        for (acc, &v) in total.iter_mut().zip(part) {
+            *acc += v;
+        }
+    };
+    if plan.parallel {
+        let partials: Vec<Vec<T>> = (0..plan.count)
+            .into_par_iter()
+            .map_init(Scratch::new, |scratch, index| {
+                let mut part = vec![T::ZERO; out_ch * k];
+                partial(scratch, index, &mut part);
+                part
+            })
+            .collect();
+        partials.iter().for_each(|part| add(&mut total, part));
+    } else {
+        let (mut scratch, mut part) = (Scratch::new(), vec![T::ZERO; out_ch * k]);
+        for index in 0..plan.count {
+            partial(&mut scratch, index, &mut part);
+            add(&mut total, &part);
+        }
+    }
+    Tensor::from_parts(total, &shape)
+}

@@ -1,0 +1,633 @@
+//! Max and average pooling over the last two axes of an NCHW tensor, and their adjoints.
+//!
+//! A `kh × kw` window slides over each `(n, c)` plane with `stride`, after `padding` rows and
+//! columns are added on every side; output `(i, j)` sees input rows
+//! `i·s_h − p_h .. i·s_h − p_h + kh` (and likewise columns), so `Ho = ⌊(H + 2·p_h − kh) / s_h⌋ + 1`
+//! as for a convolution. Padding must be smaller than the kernel and the planes non-empty,
+//! so every window holds at least one input element.
+//!
+//! - `max_pool2d`: the largest input element of each window (padding never wins; ties go to
+//!   the first in row-major order; a NaN in the window gives NaN). `max_pool2d_with_indices`
+//!   also returns where each maximum came from, as a flat row-major index into the input
+//!   (as if it were contiguous), which is all its backward needs.
+//! - `avg_pool2d`: the window sum divided by `kh·kw`, including padding in the count
+//!   (PyTorch's `count_include_pad = true`): a window half in the padding averages its real
+//!   elements with zeros. This makes it a fixed linear map.
+//!
+//! Each op's vector–Jacobian product is again an op of this file (cotangent `a` of the
+//! result), so an autodiff engine can differentiate them to any order:
+//!
+//! | op | VJP |
+//! |---|---|
+//! | `x.max_pool2d_with_indices(..)` → `(y, idx)` | `x̄ = max_pool2d_backward(a, idx, x.shape)` |
+//! | `max_pool2d_backward(g, idx, shape)` (scatter-add) | `ḡ = a.max_pool2d_gather(idx, g.shape)` |
+//! | `x.max_pool2d_gather(idx, shape)` (gather) | `x̄ = max_pool2d_backward(a, idx, x.shape)` |
+//! | `x.avg_pool2d(..)` | `x̄ = avg_pool2d_backward(a, x.shape, ..)` |
+//! | `avg_pool2d_backward(g, shape, ..)` | `ḡ = a.avg_pool2d(..)` |
+//!
+//! Kernels work plane by plane; planes are independent outputs, so above a size threshold
+//! they run on rayon threads without changing any result.
+
+use std::ops::Range;
+
+use rayon::prelude::*;
+
+use crate::conv::im2col::Nchw;
+use crate::conv::{dims4, window_output_hw};
+use crate::element::Element;
+use crate::error::{fmt_shape, Result, TensorError};
+use crate::tensor::Tensor;
+use crate::unary::PARALLEL_MIN_ELEMENTS;
+use crate::view::or_panic;
+use crate::with_dtype;
+
+/// The sizes of one pooling, checked.
+#[derive(Clone, Copy, Debug)]
+struct Pool {
+    batch: usize,
+    channels: usize,
+    in_hw: (usize, usize),
+    out_hw: (usize, usize),
+    kernel: (usize, usize),
+    stride: (usize, usize),
+    padding: (usize, usize),
+}
+
+impl Pool {
+    /// Checks a pooling of an `input` shape; `operands` names the caller's arguments.
+    fn new(
+        op: &'static str,
+        operands: &dyn Fn() -> String,
+        input: &[usize],
+        kernel: (usize, usize),
+        stride: (usize, usize),
+        padding: (usize, usize),
+    ) -> Result<Pool> {
+        let [batch, channels, h, w] = dims4(op, operands, "input", "[N, C, H, W]", input)?;
+        if h == 0 || w == 0 {
+            return Err(TensorError::shape(
+                op,
+                format!("{}: the input plane {h}×{w} is empty", operands()),
+            ));
+        }
+        let out_hw = window_output_hw(op, operands, (h, w), kernel, stride, padding)?;
+        if padding.0 >= kernel.0 || padding.1 >= kernel.1 {
+            return Err(TensorError::shape(
+                op,
+                format!(
+                    "{}: padding {padding:?} must be smaller than the kernel {kernel:?}, \
+                     so that every window holds an input element",
+                    operands()
+                ),
+            ));
+        }
+        Ok(Pool {
+            batch,
+            channels,
+            in_hw: (h, w),
+            out_hw,
+            kernel,
+            stride,
+            padding,
+        })
+    }
+
+    fn planes(&self) -> usize {
+        self.batch * self.channels
+    }
+    fn in_plane(&self) -> usize {
+        self.in_hw.0 * self.in_hw.1
+    }
+    fn out_plane(&self) -> usize {
+        self.out_hw.0 * self.out_hw.1
+    }
+    fn in_shape(&self) -> [usize; 4] {
+        [self.batch, self.channels, self.in_hw.0, self.in_hw.1]
+    }
+    fn out_shape(&self) -> [usize; 4] {
+        [self.batch, self.channels, self.out_hw.0, self.out_hw.1]
+    }
+
+    /// The input rows of output row `i`'s window, without the padding (never empty).
+    fn rows(&self, i: usize) -> Range<usize> {
+        span(
+            i,
+            self.stride.0,
+            self.padding.0,
+            self.kernel.0,
+            self.in_hw.0,
+        )
+    }
+    fn cols(&self, j: usize) -> Range<usize> {
+        span(
+            j,
+            self.stride.1,
+            self.padding.1,
+            self.kernel.1,
+            self.in_hw.1,
+        )
+    }
+
+    fn parallel(&self) -> bool {
+        self.planes() > 1 && self.planes() * self.in_plane() >= PARALLEL_MIN_ELEMENTS
+    }
+}
+
+/// Input positions `o·stride − pad .. o·stride − pad + kernel`, clipped to `0..size`.
+fn span(o: usize, stride: usize, pad: usize, kernel: usize, size: usize) -> Range<usize> {
+    let start = o * stride; // in padded coordinates; kernel > pad keeps the end ≥ 0
+    start.saturating_sub(pad)..(start + kernel - pad).min(size)
+}
+
+/// Runs `body(plane index, plane of out)` over the planes of `out`, in parallel if `parallel`.
+fn for_each_plane<T: Element>(
+    out: &mut [T],
+    plane_len: usize,
+    parallel: bool,
+    body: impl Fn(usize, &mut [T]) + Sync,
+) {
+    if plane_len == 0 {
+        return;
+    }
+    if parallel {
+        out.par_chunks_mut(plane_len)
+            .enumerate()
+            .for_each(|(p, plane)| body(p, plane));
+    } else {
+        out.chunks_mut(plane_len)
+            .enumerate()
+            .for_each(|(p, plane)| body(p, plane));
+    }
+}
+
+/// Checks that `indices` has one entry per element of `out_shape` and that each lies in the
+/// input plane (of `in_shape`) of its output's plane: what `max_pool2d_with_indices` makes.
+fn check_indices(
+    op: &'static str,
+    operands: &dyn Fn() -> String,
+    indices: &[usize],
+    out_shape: [usize; 4],
+    in_shape: [usize; 4],
+) -> Result<()> {
+    if out_shape[..2] != in_shape[..2] {
+        return Err(TensorError::shape(
+            op,
+            format!("{}: batch and channel sizes differ", operands()),
+        ));
+    }
+    let out_plane = out_shape[2] * out_shape[3];
+    let in_plane = in_shape[2] * in_shape[3];
+    if indices.len() != out_shape.iter().product::<usize>() {
+        return Err(TensorError::shape(
+            op,
+            format!(
+                "{}: {} indices for {} outputs",
+                operands(),
+                indices.len(),
+                { out_shape.iter().product::<usize>() }
+            ),
+        ));
+    }
+    let stray = indices
+        .iter()
+        .enumerate()
+        .find(|&(k, &index)| index / in_plane.max(1) != k / out_plane || in_plane == 0);
+    if let Some((k, &index)) = stray {
+        return Err(TensorError::index(
+            op,
+            format!(
+                "{}: index {index} of output {k} lies outside that output's (n, c) plane",
+                operands()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn max_with_indices<T: Element>(x: &Tensor, pool: &Pool) -> (Tensor, Vec<usize>) {
+    let plane_len = pool.out_plane();
+    let mut out = vec![T::ZERO; pool.planes() * plane_len];
+    let mut indices = vec![0; out.len()];
+    let x = Nchw::<T>::of(x);
+    let body = |p: usize, (values, argmax): (&mut [T], &mut [usize])| {
+        let (n, c) = (p / pool.channels, p % pool.channels);
+        let base = p * pool.in_plane(); // flat index of [n, c, 0, 0] in a contiguous input
+        for (q, (value, index)) in values.iter_mut().zip(argmax.iter_mut()).enumerate() {
+            let (i, j) = (q / pool.out_hw.1, q % pool.out_hw.1);
+            let (rows, cols) = (pool.rows(i), pool.cols(j));
+            // Start from the window's first element, so the index always names a real one.
+            let first = x.row_start(n, c, rows.start) + cols.start * x.strides[3];
+            let (mut best, mut best_at) = (x.data[first], (rows.start, cols.start));
+            'window: for h in rows {
+                let row = x.row_start(n, c, h);
+                for w in cols.clone() {
+                    // NOTE: once a NaN is taken nothing replaces it (NaN > v is false),
+                    // so NaN propagates and its index is the first NaN's.
+                    if best.is_nan() {
+                        break 'window;
+                    }
+                    let v = x.data[row + w * x.strides[3]];
+                    if v > best || v.is_nan() {
+                        (best, best_at) = (v, (h, w));
+                    }
+                }
+            }
+            *value = best;
+            *index = base + best_at.0 * pool.in_hw.1 + best_at.1;
+        }
+    };
+    if plane_len > 0 && pool.parallel() {
+        let planes = out
+            .par_chunks_mut(plane_len)
+            .zip(indices.par_chunks_mut(plane_len));
+        planes.enumerate().for_each(|(p, pair)| body(p, pair));
+    } else if plane_len > 0 {
+        let planes = out.chunks_mut(plane_len).zip(indices.chunks_mut(plane_len));
+        planes.enumerate().for_each(|(p, pair)| body(p, pair));
+    }
+    (Tensor::from_parts(out, &pool.out_shape()), indices)
+}
+
+fn max_backward<T: Element>(g: &Tensor, indices: &[usize], pool: &Pool) -> Tensor {
+    let (in_plane, out_plane) = (pool.in_plane(), pool.out_plane());
+    let mut out = vec![T::ZERO; pool.planes() * in_plane];
+    let grad = g.to_contiguous_cow::<T>();
+    // Each plane's outputs scatter into that plane only (checked), in a fixed order.
+    for_each_plane(&mut out, in_plane, pool.parallel(), |p, dst| {
+        let range = p * out_plane..(p + 1) * out_plane;
+        for (&index, &value) in indices[range.clone()].iter().zip(&grad[range]) {
+            dst[index - p * in_plane] += value;
+        }
+    });
+    Tensor::from_parts(out, &pool.in_shape())
+}
+
+fn max_gather<T: Element>(x: &Tensor, indices: &[usize], pool: &Pool) -> Tensor {
+    let x = Nchw::<T>::of(x);
+    let (in_w, in_plane) = (pool.in_hw.1, pool.in_plane());
+    let out = indices
+        .iter()
+        .map(|&index| {
+            let (p, r) = (index / in_plane, index % in_plane);
+            let (n, c) = (p / pool.channels, p % pool.channels);
+            x.data[x.row_start(n, c, r / in_w) + (r % in_w) * x.strides[3]]
+        })
+        .collect();
+    Tensor::from_parts(out, &pool.out_shape())
+}
+
+fn avg<T: Element>(x: &Tensor, pool: &Pool) -> Tensor {
+    let mut out = vec![T::ZERO; pool.planes() * pool.out_plane()];
+    let x = Nchw::<T>::of(x);
+    let count = T::from_f64((pool.kernel.0 * pool.kernel.1) as f64);
+    for_each_plane(&mut out, pool.out_plane(), pool.parallel(), |p, values| {
+        let (n, c) = (p / pool.channels, p % pool.channels);
+        for (q, value) in values.iter_mut().enumerate() {
+            let (i, j) = (q / pool.out_hw.1, q % pool.out_hw.1);
+            let mut sum = T::ZERO;
+            for h in pool.rows(i) {
+                let row = x.row_start(n, c, h);
+                for w in pool.cols(j) {
+                    sum += x.data[row + w * x.strides[3]];
+                }
+            }
+            *value = sum / count; // count_include_pad: padding counts as zeros
+        }
+    });
+    Tensor::from_parts(out, &pool.out_shape())
+}
+
+fn avg_backward<T: Element>(g: &Tensor, pool: &Pool) -> Tensor {
+    let (in_w, out_plane) = (pool.in_hw.1, pool.out_plane());
+    let mut out = vec![T::ZERO; pool.planes() * pool.in_plane()];
+    let grad = g.to_contiguous_cow::<T>();
+    let count = T::from_f64((pool.kernel.0 * pool.kernel.1) as f64);
+    // x̄[h, w] = Σ over the windows (i, j) that contain (h, w) of g[i, j] / (kh·kw).
+    for_each_plane(&mut out, pool.in_plane(), pool.parallel(), |p, dst| {
+        for (q, &g) in grad[p * out_plane..(p + 1) * out_plane].iter().enumerate() {
+            let (i, j) = (q / pool.out_hw.1, q % pool.out_hw.1);
+            let share = g / count;
+            for h in pool.rows(i) {
+                for slot in &mut dst[h * in_w..][pool.cols(j)] {
+                    *slot += share;
+                }
+            }
+        }
+    });
+    Tensor::from_parts(out, &pool.in_shape())
+}
+
+/// How messages name a pooling's operands: `input [1, 1, 4, 4] with kernel (2, 2), …`.
+fn describe(
+    what: &str,
+    shape: &[usize],
+    kernel: (usize, usize),
+    stride: (usize, usize),
+    padding: (usize, usize),
+) -> String {
+    format!(
+        "{what} {} with kernel {kernel:?}, stride {stride:?}, padding {padding:?}",
+        fmt_shape(shape)
+    )
+}
+
+impl Tensor {
+    /// Max pooling of an `[N, C, H, W]` tensor over `kernel`-sized windows: see the
+    /// [module docs](crate::pool) for sizes, padding and NaN handling.
+    ///
+    /// ```
+    /// use tensor::Tensor;
+    /// let x = Tensor::from_vec((1..=16).map(|v| v as f32).collect(), &[1, 1, 4, 4])?;
+    /// let y = x.max_pool2d((2, 2), (2, 2), (0, 0));
+    /// assert_eq!(y.to_vec::<f32>(), [6.0, 8.0, 14.0, 16.0]);
+    /// # Ok::<(), tensor::TensorError>(())
+    /// ```
+    ///
+    /// # Panics
+    /// If the input is not 4-d, a kernel size or stride is 0, the kernel is larger than the
+    /// padded input or the padding is not smaller than the kernel;
+    /// [`Tensor::try_max_pool2d`] returns the error.
+    pub fn max_pool2d(
+        &self,
+        kernel: (usize, usize),
+        stride: (usize, usize),
+        padding: (usize, usize),
+    ) -> Tensor {
+        or_panic(self.try_max_pool2d(kernel, stride, padding))
+    }
+
+    /// [`Tensor::max_pool2d`] returning an error instead of panicking.
+    ///
+    /// ```
+    /// use tensor::{DType, Tensor};
+    /// let x = Tensor::zeros(&[1, 1, 4, 4], DType::F32);
+    /// assert_eq!(
+    ///     x.try_max_pool2d((2, 2), (2, 2), (2, 2)).unwrap_err().to_string(),
+    ///     "max_pool2d: input [1, 1, 4, 4] with kernel (2, 2), stride (2, 2), padding (2, 2): \
+    ///      padding (2, 2) must be smaller than the kernel (2, 2), so that every window holds \
+    ///      an input element"
+    /// );
+    /// ```
+    pub fn try_max_pool2d(
+        &self,
+        kernel: (usize, usize),
+        stride: (usize, usize),
+        padding: (usize, usize),
+    ) -> Result<Tensor> {
+        Ok(self.try_max_pool2d_with_indices(kernel, stride, padding)?.0)
+    }
+
+    /// [`Tensor::max_pool2d`] and, for each output in row-major order, the flat row-major
+    /// index into the input (as if it were contiguous) of the element that won.
+    ///
+    /// ```
+    /// use tensor::Tensor;
+    /// let x = Tensor::from_vec(vec![1.0f64, 5.0, 5.0, 2.0, 0.0, 3.0], &[1, 1, 2, 3])?;
+    /// // Windows of 2×2 with stride 1: columns 0–1 and 1–2. Ties go to the first.
+    /// let (y, indices) = x.max_pool2d_with_indices((2, 2), (1, 1), (0, 0));
+    /// assert_eq!(y.to_vec::<f64>(), [5.0, 5.0]);
+    /// assert_eq!(indices, [1, 1]);
+    /// # Ok::<(), tensor::TensorError>(())
+    /// ```
+    ///
+    /// # Panics
+    /// As [`Tensor::max_pool2d`]; [`Tensor::try_max_pool2d_with_indices`] returns the error.
+    pub fn max_pool2d_with_indices(
+        &self,
+        kernel: (usize, usize),
+        stride: (usize, usize),
+        padding: (usize, usize),
+    ) -> (Tensor, Vec<usize>) {
+        or_panic(self.try_max_pool2d_with_indices(kernel, stride, padding))
+    }
+
+    /// [`Tensor::max_pool2d_with_indices`] returning an error instead of panicking.
+    pub fn try_max_pool2d_with_indices(
+        &self,
+        kernel: (usize, usize),
+        stride: (usize, usize),
+        padding: (usize, usize),
+    ) -> Result<(Tensor, Vec<usize>)> {
+        let operands = || describe("input", self.shape(), kernel, stride, padding);
+        let pool = Pool::new(
+            "max_pool2d",
+            &operands,
+            self.shape(),
+            kernel,
+            stride,
+            padding,
+        )?;
+        Ok(with_dtype!(self.dtype(), T => max_with_indices::<T>(self, &pool)))
+    }
+
+    /// The adjoint of max pooling: `grad_out` (`[N, C, Ho, Wo]`) scatter-added into zeros of
+    /// `input_shape` at `indices` (from [`Tensor::max_pool2d_with_indices`]), so each input
+    /// element gets the sum of the gradients of the outputs it was the maximum of.
+    ///
+    /// ```
+    /// use tensor::Tensor;
+    /// let x = Tensor::from_vec(vec![1.0f64, 5.0, 5.0, 2.0, 0.0, 3.0], &[1, 1, 2, 3])?;
+    /// let (_, indices) = x.max_pool2d_with_indices((2, 2), (1, 1), (0, 0));
+    /// let g = Tensor::from_vec(vec![10.0f64, 1.0], &[1, 1, 1, 2])?;
+    /// let gx = Tensor::max_pool2d_backward(&g, &indices, x.shape());
+    /// assert_eq!(gx.to_vec::<f64>(), [0.0, 11.0, 0.0, 0.0, 0.0, 0.0]);
+    /// # Ok::<(), tensor::TensorError>(())
+    /// ```
+    ///
+    /// # Panics
+    /// If a shape is not 4-d, their batch or channel sizes differ, there is not one index
+    /// per element of `grad_out`, or an index lies outside its output's `(n, c)` plane;
+    /// [`Tensor::try_max_pool2d_backward`] returns the error.
+    pub fn max_pool2d_backward(
+        grad_out: &Tensor,
+        indices: &[usize],
+        input_shape: &[usize],
+    ) -> Tensor {
+        or_panic(Tensor::try_max_pool2d_backward(
+            grad_out,
+            indices,
+            input_shape,
+        ))
+    }
+
+    /// [`Tensor::max_pool2d_backward`] returning an error instead of panicking.
+    pub fn try_max_pool2d_backward(
+        grad_out: &Tensor,
+        indices: &[usize],
+        input_shape: &[usize],
+    ) -> Result<Tensor> {
+        const OP: &str = "max_pool2d_backward";
+        let operands = || {
+            format!(
+                "grad_out {} and input shape {}",
+                fmt_shape(grad_out.shape()),
+                fmt_shape(input_shape)
+            )
+        };
+        let out = dims4(
+            OP,
+            &operands,
+            "grad_out",
+            "[N, C, Ho, Wo]",
+            grad_out.shape(),
+        )?;
+        let input = dims4(OP, &operands, "input shape", "[N, C, H, W]", input_shape)?;
+        check_indices(OP, &operands, indices, out, input)?;
+        let pool = plane_pool(input, out);
+        Ok(with_dtype!(grad_out.dtype(), T => max_backward::<T>(grad_out, indices, &pool)))
+    }
+
+    /// The elements of this `[N, C, H, W]` tensor at `indices` (flat row-major indices, as
+    /// from [`Tensor::max_pool2d_with_indices`]), in the 4-d `out_shape`. This is the adjoint
+    /// of [`Tensor::max_pool2d_backward`], and max pooling itself once the winners are known:
+    /// `x.max_pool2d_gather(&indices, y.shape())` is `y`.
+    ///
+    /// ```
+    /// use tensor::Tensor;
+    /// let x = Tensor::from_vec((1..=16).map(|v| v as f32).collect(), &[1, 1, 4, 4])?;
+    /// let (y, indices) = x.max_pool2d_with_indices((2, 2), (2, 2), (0, 0));
+    /// assert_eq!(x.max_pool2d_gather(&indices, y.shape()).to_vec::<f32>(), y.to_vec::<f32>());
+    /// # Ok::<(), tensor::TensorError>(())
+    /// ```
+    ///
+    /// # Panics
+    /// As [`Tensor::max_pool2d_backward`] (with `self` as the input);
+    /// [`Tensor::try_max_pool2d_gather`] returns the error.
+    pub fn max_pool2d_gather(&self, indices: &[usize], out_shape: &[usize]) -> Tensor {
+        or_panic(self.try_max_pool2d_gather(indices, out_shape))
+    }
+
+    /// [`Tensor::max_pool2d_gather`] returning an error instead of panicking.
+    pub fn try_max_pool2d_gather(&self, indices: &[usize], out_shape: &[usize]) -> Result<Tensor> {
+        const OP: &str = "max_pool2d_gather";
+        let operands = || {
+            format!(
+                "input {} and output shape {}",
+                fmt_shape(self.shape()),
+                fmt_shape(out_shape)
+            )
+        };
+        let input = dims4(OP, &operands, "input", "[N, C, H, W]", self.shape())?;
+        let out = dims4(OP, &operands, "output shape", "[N, C, Ho, Wo]", out_shape)?;
+        check_indices(OP, &operands, indices, out, input)?;
+        let pool = plane_pool(input, out);
+        Ok(with_dtype!(self.dtype(), T => max_gather::<T>(self, indices, &pool)))
+    }
+
+    /// Average pooling of an `[N, C, H, W]` tensor: each window's sum divided by `kh·kw`,
+    /// padding included in the count (`count_include_pad = true`), so border windows that
+    /// overlap the padding average in zeros.
+    ///
+    /// ```
+    /// use tensor::Tensor;
+    /// let x = Tensor::from_vec((1..=4).map(|v| v as f64).collect(), &[1, 1, 2, 2])?;
+    /// assert_eq!(x.avg_pool2d((2, 2), (2, 2), (0, 0)).to_vec::<f64>(), [2.5]);
+    /// // With padding 1 the corner windows hold one element and three zeros.
+    /// assert_eq!(x.avg_pool2d((2, 2), (2, 2), (1, 1)).to_vec::<f64>(), [0.25, 0.5, 0.75, 1.0]);
+    /// # Ok::<(), tensor::TensorError>(())
+    /// ```
+    ///
+    /// # Panics
+    /// As [`Tensor::max_pool2d`]; [`Tensor::try_avg_pool2d`] returns the error.
+    pub fn avg_pool2d(
+        &self,
+        kernel: (usize, usize),
+        stride: (usize, usize),
+        padding: (usize, usize),
+    ) -> Tensor {
+        or_panic(self.try_avg_pool2d(kernel, stride, padding))
+    }
+
+    /// [`Tensor::avg_pool2d`] returning an error instead of panicking.
+    pub fn try_avg_pool2d(
+        &self,
+        kernel: (usize, usize),
+        stride: (usize, usize),
+        padding: (usize, usize),
+    ) -> Result<Tensor> {
+        let operands = || describe("input", self.shape(), kernel, stride, padding);
+        let pool = Pool::new(
+            "avg_pool2d",
+            &operands,
+            self.shape(),
+            kernel,
+            stride,
+            padding,
+        )?;
+        Ok(with_dtype!(self.dtype(), T => avg::<T>(self, &pool)))
+    }
+
+    /// The adjoint of [`Tensor::avg_pool2d`]: each element of `grad_out` (`[N, C, Ho, Wo]`)
+    /// divided by `kh·kw` and added to every input position of its window, into zeros of
+    /// `input_shape`.
+    ///
+    /// ```
+    /// use tensor::Tensor;
+    /// let g = Tensor::from_vec(vec![4.0f64], &[1, 1, 1, 1])?;
+    /// let gx = Tensor::avg_pool2d_backward(&g, &[1, 1, 2, 3], (2, 2), (2, 2), (0, 0));
+    /// assert_eq!(gx.to_vec::<f64>(), [1.0, 1.0, 0.0, 1.0, 1.0, 0.0]);
+    /// # Ok::<(), tensor::TensorError>(())
+    /// ```
+    ///
+    /// # Panics
+    /// As [`Tensor::avg_pool2d`] for `input_shape`, or if `grad_out` is not the shape that
+    /// pooling gives; [`Tensor::try_avg_pool2d_backward`] returns the error.
+    pub fn avg_pool2d_backward(
+        grad_out: &Tensor,
+        input_shape: &[usize],
+        kernel: (usize, usize),
+        stride: (usize, usize),
+        padding: (usize, usize),
+    ) -> Tensor {
+        or_panic(Tensor::try_avg_pool2d_backward(
+            grad_out,
+            input_shape,
+            kernel,
+            stride,
+            padding,
+        ))
+    }
+
+    /// [`Tensor::avg_pool2d_backward`] returning an error instead of panicking.
+    pub fn try_avg_pool2d_backward(
+        grad_out: &Tensor,
+        input_shape: &[usize],
+        kernel: (usize, usize),
+        stride: (usize, usize),
+        padding: (usize, usize),
+    ) -> Result<Tensor> {
+        const OP: &str = "avg_pool2d_backward";
+        let operands = || {
+            format!(
+                "grad_out {} and {}",
+                fmt_shape(grad_out.shape()),
+                describe("input shape", input_shape, kernel, stride, padding)
+            )
+        };
+        let pool = Pool::new(OP, &operands, input_shape, kernel, stride, padding)?;
+        if grad_out.shape() != pool.out_shape() {
+            return Err(TensorError::shape(
+                OP,
+                format!(
+                    "{}: pooling gives {}, not grad_out's shape",
+                    operands(),
+                    fmt_shape(&pool.out_shape())
+                ),
+            ));
+        }
+        Ok(with_dtype!(grad_out.dtype(), T => avg_backward::<T>(grad_out, &pool)))
+    }
+}
+
+/// The plane sizes of an index-driven op (scatter or gather), which needs no window.
+fn plane_pool(input: [usize; 4], out: [usize; 4]) -> Pool {
+    Pool {
+        batch: input[0],
+        channels: input[1],
+        in_hw: (input[2], input[3]),
+        out_hw: (out[2], out[3]),
+        kernel: (1, 1),
+        stride: (1, 1),
+        padding: (0, 0),
+    }
+}

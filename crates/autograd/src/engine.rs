@@ -115,7 +115,11 @@ pub fn grad_with(
     options: GradOptions,
 ) -> Result<Vec<Var>, GradError> {
     let seeds = make_seeds(outputs, seeds)?;
-    let targets: IdMap<usize> = inputs.iter().enumerate().map(|(k, v)| (v.id(), k)).collect();
+    let targets: IdMap<usize> = inputs
+        .iter()
+        .enumerate()
+        .map(|(k, v)| (v.id(), k))
+        .collect();
     let mut found = with_grad_mode(options.create_graph, || {
         sweep(outputs, seeds, &|v: &Var| targets.contains_key(&v.id()))
     });
@@ -124,7 +128,9 @@ pub fn grad_with(
         .enumerate()
         .map(|(k, input)| match found.remove(&input.id()) {
             Some((_, g)) => Ok(g),
-            None if options.unused == Unused::Zeros => Ok(Var::constant(input.value().zeros_like())),
+            None if options.unused == Unused::Zeros => {
+                Ok(Var::constant(input.value().zeros_like()))
+            }
             None => Err(GradError::Unused {
                 input: k,
                 shape: input.shape().to_vec(),
@@ -194,11 +200,7 @@ fn make_seeds(outputs: &[&Var], seeds: &[&Var]) -> Result<Vec<Var>, GradError> {
 
 /// The reverse sweep. Returns every node for which `is_target` holds and that the outputs
 /// depend on, with its gradient, keyed by [`Var::id`].
-fn sweep(
-    outputs: &[&Var],
-    seeds: Vec<Var>,
-    is_target: &dyn Fn(&Var) -> bool,
-) -> IdMap<(Var, Var)> {
+fn sweep(outputs: &[&Var], seeds: Vec<Var>, is_target: &dyn Fn(&Var) -> bool) -> IdMap<(Var, Var)> {
     let order = Order::new(outputs, is_target);
     let mut grads: Vec<Option<Var>> = vec![None; order.vars.len()];
     for (out, seed) in outputs.iter().zip(seeds) {
@@ -224,7 +226,9 @@ fn sweep(
         }
         let input_grads = node.op.vjp(&node.inputs, var, &g, &needs);
         for ((input, need), input_grad) in node.inputs.iter().zip(needs).zip(input_grads) {
-            let (true, Some(mut input_grad)) = (need, input_grad) else { continue };
+            let (true, Some(mut input_grad)) = (need, input_grad) else {
+                continue;
+            };
             if input_grad.shape() != input.shape() {
                 input_grad = input_grad.sum_to(input.shape());
             }
@@ -280,7 +284,12 @@ impl Order {
                 continue;
             }
             let inputs: SmallVec<[Var; 2]> = match var.node() {
-                Some(node) => node.inputs.iter().filter(|i| i.requires_grad()).cloned().collect(),
+                Some(node) => node
+                    .inputs
+                    .iter()
+                    .filter(|i| i.requires_grad())
+                    .cloned()
+                    .collect(),
                 None => SmallVec::new(),
             };
             stack.push((var, true));

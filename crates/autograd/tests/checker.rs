@@ -43,7 +43,10 @@ fn wrong_first_derivative_fails_gradcheck() {
     let err = gradcheck(f, &[input()]).unwrap_err();
     assert_eq!((err.order, err.input), (1, 0));
     // Worst element: x = 2 (numeric 3·4 = 12, analytic 2·4 = 8).
-    assert!((err.numeric - 12.0).abs() < 1e-6 && (err.analytic - 8.0).abs() < 1e-12, "{err}");
+    assert!(
+        (err.numeric - 12.0).abs() < 1e-6 && (err.analytic - 8.0).abs() < 1e-12,
+        "{err}"
+    );
     assert!(err.to_string().contains("input element [2]"), "{err}");
 }
 

@@ -46,11 +46,22 @@ fn unused_input_gives_zeros_or_error() {
         ..GradOptions::default()
     };
     let err = grad_with(&[&y], &[], &[&x, &z], strict).unwrap_err();
-    assert_eq!(err, GradError::Unused { input: 1, shape: vec![3] });
+    assert_eq!(
+        err,
+        GradError::Unused {
+            input: 1,
+            shape: vec![3]
+        }
+    );
     // A constant input is unused too: nothing flows to it.
     let c = Var::constant(Tensor::ones(&[2], DType::F64));
     let y = (&x * &c).sum_all();
-    assert_eq!(grad(&[&y], &[&c], false).unwrap()[0].value().to_vec::<f64>(), [0.0, 0.0]);
+    assert_eq!(
+        grad(&[&y], &[&c], false).unwrap()[0]
+            .value()
+            .to_vec::<f64>(),
+        [0.0, 0.0]
+    );
 }
 
 #[test]

@@ -110,7 +110,10 @@ fn broadcasting_is_summed_back() {
     let g = grad(&[&y], &[&a, &b], false).unwrap();
     assert_eq!(g[1].shape(), &[3]);
     assert_eq!(g[1].value().to_vec::<f64>(), [5.0, 7.0, 9.0]);
-    assert_eq!(g[0].value().to_vec::<f64>(), [10.0, 20.0, 30.0, 10.0, 20.0, 30.0]);
+    assert_eq!(
+        g[0].value().to_vec::<f64>(),
+        [10.0, 20.0, 30.0, 10.0, 20.0, 30.0]
+    );
 }
 
 #[test]

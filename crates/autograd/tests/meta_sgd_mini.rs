@@ -27,7 +27,12 @@ fn loss(theta: &Var, x: &[f64], y: &[f64]) -> Var {
 fn meta_loss(theta: &Var, alpha: &Var, steps: usize) -> (Var, Var) {
     let mut adapted = theta.clone();
     for _ in 0..steps {
-        let g = &grad(&[&loss(&adapted, &SUPPORT_X, &SUPPORT_Y)], &[&adapted], true).unwrap()[0];
+        let g = &grad(
+            &[&loss(&adapted, &SUPPORT_X, &SUPPORT_Y)],
+            &[&adapted],
+            true,
+        )
+        .unwrap()[0];
         adapted = &adapted - &(alpha * g);
     }
     (loss(&adapted, &QUERY_X, &QUERY_Y), adapted)
@@ -93,8 +98,16 @@ fn meta_gradient_matches_finite_differences_through_the_inner_step() {
         let fd_alpha = (plain_meta_loss(THETA, nudge(ALPHA, eps))
             - plain_meta_loss(THETA, nudge(ALPHA, -eps)))
             / (2.0 * eps);
-        assert!((d_theta[k] - fd_theta).abs() < 1e-8, "θ{k}: {} vs {fd_theta}", d_theta[k]);
-        assert!((d_alpha[k] - fd_alpha).abs() < 1e-8, "α{k}: {} vs {fd_alpha}", d_alpha[k]);
+        assert!(
+            (d_theta[k] - fd_theta).abs() < 1e-8,
+            "θ{k}: {} vs {fd_theta}",
+            d_theta[k]
+        );
+        assert!(
+            (d_alpha[k] - fd_alpha).abs() < 1e-8,
+            "α{k}: {} vs {fd_alpha}",
+            d_alpha[k]
+        );
     }
 }
 
@@ -108,7 +121,11 @@ fn alpha_gradient_has_the_closed_form() {
     let inner = plain_grad(THETA, &SUPPORT_X, &SUPPORT_Y);
     for k in 0..2 {
         let closed_form = -inner[k] * d_adapted[k];
-        assert!((d_alpha[k] - closed_form).abs() < 1e-14, "{} vs {closed_form}", d_alpha[k]);
+        assert!(
+            (d_alpha[k] - closed_form).abs() < 1e-14,
+            "{} vs {closed_form}",
+            d_alpha[k]
+        );
     }
 }
 
@@ -120,7 +137,10 @@ fn second_order_term_is_present() {
     let (outer, adapted) = meta_loss(&theta, &alpha, 1);
     let g = grad(&[&outer], &[&theta, &adapted], false).unwrap();
     let (full, first_order) = (g[0].value().to_vec::<f64>(), g[1].value().to_vec::<f64>());
-    assert!((full[0] - first_order[0]).abs() > 1e-3, "{full:?} vs {first_order:?}");
+    assert!(
+        (full[0] - first_order[0]).abs() > 1e-3,
+        "{full:?} vs {first_order:?}"
+    );
 }
 
 #[test]

@@ -33,7 +33,10 @@ fn values(domain: Domain, n: usize) -> BoxedStrategy<Vec<f64>> {
                 // A grid 0.2 apart, centred on zero and shifted so no value is within 0.1 of it.
                 let centre = (n as f64 - 1.0) / 2.0;
                 let shift = if n % 2 == 1 { 0.1 } else { 0.0 };
-                ranks.iter().map(|&r| 0.2 * (r as f64 - centre) + shift).collect()
+                ranks
+                    .iter()
+                    .map(|&r| 0.2 * (r as f64 - centre) + shift)
+                    .collect()
             })
             .boxed(),
     }
@@ -49,14 +52,21 @@ fn tensor(domain: Domain, shape: Vec<usize>) -> BoxedStrategy<Tensor> {
 /// A random shape of 1–3 axes with at most `max_numel` elements.
 fn shape(max_numel: usize) -> BoxedStrategy<Vec<usize>> {
     prop::collection::vec(1usize..4, 1..4)
-        .prop_filter("small enough", move |s| s.iter().product::<usize>() <= max_numel)
+        .prop_filter("small enough", move |s| {
+            s.iter().product::<usize>() <= max_numel
+        })
         .boxed()
 }
 
 /// Inputs of one shape each, from the given domains.
 fn same_shape(domains: &'static [Domain]) -> BoxedStrategy<Vec<Tensor>> {
     shape(6)
-        .prop_flat_map(move |s| domains.iter().map(|&d| tensor(d, s.clone())).collect::<Vec<_>>())
+        .prop_flat_map(move |s| {
+            domains
+                .iter()
+                .map(|&d| tensor(d, s.clone()))
+                .collect::<Vec<_>>()
+        })
         .boxed()
 }
 
@@ -65,7 +75,11 @@ fn same_shape(domains: &'static [Domain]) -> BoxedStrategy<Vec<Tensor>> {
 fn broadcast_pair(domains: &'static [Domain; 2]) -> BoxedStrategy<Vec<Tensor>> {
     (shape(6), prop::collection::vec(any::<bool>(), 3), 0usize..2)
         .prop_flat_map(move |(s, ones, drop)| {
-            let mut other: Vec<usize> = s.iter().zip(&ones).map(|(&n, &one)| if one { 1 } else { n }).collect();
+            let mut other: Vec<usize> = s
+                .iter()
+                .zip(&ones)
+                .map(|(&n, &one)| if one { 1 } else { n })
+                .collect();
             other.drain(..drop.min(other.len() - 1));
             vec![tensor(domains[0], s), tensor(domains[1], other)]
         })
@@ -94,22 +108,102 @@ use Domain::{Any, Positive, Separated};
 fn table() -> Vec<Case> {
     vec![
         // ----- element-wise primitives -----
-        Case { name: "neg", inputs: || same_shape(&[Any]), f: |x| x[0].neg(), order: 3 },
-        Case { name: "exp", inputs: || same_shape(&[Any]), f: |x| x[0].exp(), order: 3 },
-        Case { name: "log", inputs: || same_shape(&[Positive]), f: |x| x[0].log(), order: 3 },
-        Case { name: "sin", inputs: || same_shape(&[Any]), f: |x| x[0].sin(), order: 3 },
-        Case { name: "cos", inputs: || same_shape(&[Any]), f: |x| x[0].cos(), order: 3 },
-        Case { name: "tanh", inputs: || same_shape(&[Any]), f: |x| x[0].tanh(), order: 3 },
-        Case { name: "sigmoid", inputs: || same_shape(&[Any]), f: |x| x[0].sigmoid(), order: 3 },
-        Case { name: "relu", inputs: || same_shape(&[Separated]), f: |x| x[0].relu(), order: 2 },
-        Case { name: "powf 2.5", inputs: || same_shape(&[Positive]), f: |x| x[0].powf(2.5), order: 3 },
-        Case { name: "powf −1.5", inputs: || same_shape(&[Positive]), f: |x| x[0].powf(-1.5), order: 3 },
-        Case { name: "add_scalar", inputs: || same_shape(&[Any]), f: |x| x[0].add_scalar(0.7), order: 3 },
-        Case { name: "mul_scalar", inputs: || same_shape(&[Any]), f: |x| x[0].mul_scalar(-1.3), order: 3 },
-        Case { name: "add", inputs: || broadcast_pair(&[Any, Any]), f: |x| &x[0] + &x[1], order: 3 },
-        Case { name: "sub", inputs: || broadcast_pair(&[Any, Any]), f: |x| &x[0] - &x[1], order: 3 },
-        Case { name: "mul", inputs: || broadcast_pair(&[Any, Any]), f: |x| &x[0] * &x[1], order: 3 },
-        Case { name: "div", inputs: || broadcast_pair(&[Any, Positive]), f: |x| &x[0] / &x[1], order: 3 },
+        Case {
+            name: "neg",
+            inputs: || same_shape(&[Any]),
+            f: |x| x[0].neg(),
+            order: 3,
+        },
+        Case {
+            name: "exp",
+            inputs: || same_shape(&[Any]),
+            f: |x| x[0].exp(),
+            order: 3,
+        },
+        Case {
+            name: "log",
+            inputs: || same_shape(&[Positive]),
+            f: |x| x[0].log(),
+            order: 3,
+        },
+        Case {
+            name: "sin",
+            inputs: || same_shape(&[Any]),
+            f: |x| x[0].sin(),
+            order: 3,
+        },
+        Case {
+            name: "cos",
+            inputs: || same_shape(&[Any]),
+            f: |x| x[0].cos(),
+            order: 3,
+        },
+        Case {
+            name: "tanh",
+            inputs: || same_shape(&[Any]),
+            f: |x| x[0].tanh(),
+            order: 3,
+        },
+        Case {
+            name: "sigmoid",
+            inputs: || same_shape(&[Any]),
+            f: |x| x[0].sigmoid(),
+            order: 3,
+        },
+        Case {
+            name: "relu",
+            inputs: || same_shape(&[Separated]),
+            f: |x| x[0].relu(),
+            order: 2,
+        },
+        Case {
+            name: "powf 2.5",
+            inputs: || same_shape(&[Positive]),
+            f: |x| x[0].powf(2.5),
+            order: 3,
+        },
+        Case {
+            name: "powf −1.5",
+            inputs: || same_shape(&[Positive]),
+            f: |x| x[0].powf(-1.5),
+            order: 3,
+        },
+        Case {
+            name: "add_scalar",
+            inputs: || same_shape(&[Any]),
+            f: |x| x[0].add_scalar(0.7),
+            order: 3,
+        },
+        Case {
+            name: "mul_scalar",
+            inputs: || same_shape(&[Any]),
+            f: |x| x[0].mul_scalar(-1.3),
+            order: 3,
+        },
+        Case {
+            name: "add",
+            inputs: || broadcast_pair(&[Any, Any]),
+            f: |x| &x[0] + &x[1],
+            order: 3,
+        },
+        Case {
+            name: "sub",
+            inputs: || broadcast_pair(&[Any, Any]),
+            f: |x| &x[0] - &x[1],
+            order: 3,
+        },
+        Case {
+            name: "mul",
+            inputs: || broadcast_pair(&[Any, Any]),
+            f: |x| &x[0] * &x[1],
+            order: 3,
+        },
+        Case {
+            name: "div",
+            inputs: || broadcast_pair(&[Any, Positive]),
+            f: |x| &x[0] / &x[1],
+            order: 3,
+        },
         Case {
             name: "select",
             inputs: || same_shape(&[Separated, Any, Any]),
@@ -120,11 +214,36 @@ fn table() -> Vec<Case> {
             order: 3,
         },
         // ----- reductions and movement -----
-        Case { name: "sum", inputs: || same_shape(&[Any]), f: |x| x[0].sum(&[0], false).square(), order: 3 },
-        Case { name: "sum keepdim", inputs: || same_shape(&[Any]), f: |x| x[0].sum(&[-1], true).exp(), order: 3 },
-        Case { name: "mean", inputs: || same_shape(&[Any]), f: |x| x[0].mean_all().sin(), order: 3 },
-        Case { name: "max", inputs: || same_shape(&[Separated]), f: |x| x[0].max(&[-1], false).square(), order: 2 },
-        Case { name: "min", inputs: || same_shape(&[Separated]), f: |x| x[0].min(&[0], true).square(), order: 2 },
+        Case {
+            name: "sum",
+            inputs: || same_shape(&[Any]),
+            f: |x| x[0].sum(&[0], false).square(),
+            order: 3,
+        },
+        Case {
+            name: "sum keepdim",
+            inputs: || same_shape(&[Any]),
+            f: |x| x[0].sum(&[-1], true).exp(),
+            order: 3,
+        },
+        Case {
+            name: "mean",
+            inputs: || same_shape(&[Any]),
+            f: |x| x[0].mean_all().sin(),
+            order: 3,
+        },
+        Case {
+            name: "max",
+            inputs: || same_shape(&[Separated]),
+            f: |x| x[0].max(&[-1], false).square(),
+            order: 2,
+        },
+        Case {
+            name: "min",
+            inputs: || same_shape(&[Separated]),
+            f: |x| x[0].min(&[0], true).square(),
+            order: 2,
+        },
         Case {
             name: "reshape",
             inputs: || fixed(&[(&[2, 3], Any)]),
@@ -248,19 +367,57 @@ fn table() -> Vec<Case> {
             order: 3,
         },
         // ----- composites -----
-        Case { name: "square", inputs: || same_shape(&[Any]), f: |x| x[0].square(), order: 3 },
-        Case { name: "sqrt", inputs: || same_shape(&[Positive]), f: |x| x[0].sqrt(), order: 3 },
-        Case { name: "abs", inputs: || same_shape(&[Separated]), f: |x| x[0].abs().square(), order: 2 },
-        Case { name: "leaky_relu", inputs: || same_shape(&[Separated]), f: |x| x[0].leaky_relu(0.1).square(), order: 2 },
+        Case {
+            name: "square",
+            inputs: || same_shape(&[Any]),
+            f: |x| x[0].square(),
+            order: 3,
+        },
+        Case {
+            name: "sqrt",
+            inputs: || same_shape(&[Positive]),
+            f: |x| x[0].sqrt(),
+            order: 3,
+        },
+        Case {
+            name: "abs",
+            inputs: || same_shape(&[Separated]),
+            f: |x| x[0].abs().square(),
+            order: 2,
+        },
+        Case {
+            name: "leaky_relu",
+            inputs: || same_shape(&[Separated]),
+            f: |x| x[0].leaky_relu(0.1).square(),
+            order: 2,
+        },
         Case {
             name: "maximum",
             inputs: || same_shape(&[Separated, Separated]),
-            f: |x| x[0].maximum(&x[1].mul_scalar(1.01).add_scalar(0.05)).square(),
+            f: |x| {
+                x[0].maximum(&x[1].mul_scalar(1.01).add_scalar(0.05))
+                    .square()
+            },
             order: 2,
         },
-        Case { name: "softmax", inputs: || fixed(&[(&[2, 3], Any)]), f: |x| x[0].softmax(-1), order: 3 },
-        Case { name: "log_softmax", inputs: || fixed(&[(&[2, 3], Any)]), f: |x| x[0].log_softmax(-1), order: 3 },
-        Case { name: "logsumexp", inputs: || fixed(&[(&[3, 2], Any)]), f: |x| x[0].logsumexp(&[0], false), order: 3 },
+        Case {
+            name: "softmax",
+            inputs: || fixed(&[(&[2, 3], Any)]),
+            f: |x| x[0].softmax(-1),
+            order: 3,
+        },
+        Case {
+            name: "log_softmax",
+            inputs: || fixed(&[(&[2, 3], Any)]),
+            f: |x| x[0].log_softmax(-1),
+            order: 3,
+        },
+        Case {
+            name: "logsumexp",
+            inputs: || fixed(&[(&[3, 2], Any)]),
+            f: |x| x[0].logsumexp(&[0], false),
+            order: 3,
+        },
         Case {
             name: "mse",
             inputs: || fixed(&[(&[4, 1], Any), (&[4, 1], Any)]),
@@ -313,7 +470,8 @@ fn check_table_at(order: usize) {
             ..Config::default()
         });
         let result = runner.run(&(case.inputs)(), |inputs| {
-            check_grads(case.f, &inputs, order, &options).map_err(|e| TestCaseError::fail(e.to_string()))
+            check_grads(case.f, &inputs, order, &options)
+                .map_err(|e| TestCaseError::fail(e.to_string()))
         });
         if let Err(e) = result {
             panic!("{} at order {order}: {e}", case.name);
@@ -336,5 +494,9 @@ fn table_size() {
     // (function, order) pairs checked: every entry at orders 1 and 2, the smooth ones at 3.
     let cases = table();
     let pairs: usize = cases.iter().map(|c| c.order).sum();
-    assert!(cases.len() >= 50 && pairs >= 140, "{} functions, {pairs} pairs", cases.len());
+    assert!(
+        cases.len() >= 50 && pairs >= 140,
+        "{} functions, {pairs} pairs",
+        cases.len()
+    );
 }

@@ -70,7 +70,10 @@ impl Checkpoint {
         let dotted = format!("{prefix}.");
         self.tensors
             .iter()
-            .filter_map(|(n, t)| n.strip_prefix(&dotted).map(|rest| (rest.to_string(), Var::leaf(t.clone()))))
+            .filter_map(|(n, t)| {
+                n.strip_prefix(&dotted)
+                    .map(|rest| (rest.to_string(), Var::leaf(t.clone())))
+            })
             .collect()
     }
 
@@ -83,12 +86,20 @@ impl Checkpoint {
         let mut out = Params::new();
         for (name, want) in expected.iter() {
             let key = format!("{prefix}.{name}");
-            let found = self.tensor(&key).ok_or_else(|| self.error(Some(&key), "missing from the checkpoint".into()))?;
+            let found = self
+                .tensor(&key)
+                .ok_or_else(|| self.error(Some(&key), "missing from the checkpoint".into()))?;
             if found.dtype() != want.dtype() {
-                return Err(self.error(Some(&key), format!("has dtype {}, expected {}", found.dtype(), want.dtype())));
+                return Err(self.error(
+                    Some(&key),
+                    format!("has dtype {}, expected {}", found.dtype(), want.dtype()),
+                ));
             }
             if found.shape() != want.shape() {
-                return Err(self.error(Some(&key), format!("has shape {:?}, expected {:?}", found.shape(), want.shape())));
+                return Err(self.error(
+                    Some(&key),
+                    format!("has shape {:?}, expected {:?}", found.shape(), want.shape()),
+                ));
             }
             out.insert(name, Var::leaf(found.clone()));
         }
@@ -104,7 +115,10 @@ impl Checkpoint {
 
     fn error(&self, tensor: Option<&str>, message: String) -> NnError {
         NnError::Checkpoint {
-            path: self.source.clone().unwrap_or_else(|| PathBuf::from("<checkpoint>")),
+            path: self
+                .source
+                .clone()
+                .unwrap_or_else(|| PathBuf::from("<checkpoint>")),
             tensor: tensor.map(str::to_string),
             message,
         }
@@ -134,14 +148,27 @@ impl Checkpoint {
             .iter()
             .map(|(name, t)| {
                 let (dtype, bytes) = match t.dtype() {
-                    DType::F32 => (Dtype::F32, t.to_vec::<f32>().iter().flat_map(|v| v.to_le_bytes()).collect()),
-                    DType::F64 => (Dtype::F64, t.to_vec::<f64>().iter().flat_map(|v| v.to_le_bytes()).collect()),
+                    DType::F32 => (
+                        Dtype::F32,
+                        t.to_vec::<f32>()
+                            .iter()
+                            .flat_map(|v| v.to_le_bytes())
+                            .collect(),
+                    ),
+                    DType::F64 => (
+                        Dtype::F64,
+                        t.to_vec::<f64>()
+                            .iter()
+                            .flat_map(|v| v.to_le_bytes())
+                            .collect(),
+                    ),
                 };
                 (name.clone(), dtype, t.shape().to_vec(), bytes)
             })
             .collect();
         let views = buffers.iter().map(|(name, dtype, shape, bytes)| {
-            let view = TensorView::new(*dtype, shape.clone(), bytes).expect("sizes agree by construction");
+            let view =
+                TensorView::new(*dtype, shape.clone(), bytes).expect("sizes agree by construction");
             (name.as_str(), view)
         });
         let metadata = (!self.metadata.is_empty()).then(|| self.metadata.clone());
@@ -168,8 +195,10 @@ impl Checkpoint {
             tensor: tensor.map(str::to_string),
             message,
         };
-        let (_, header) = SafeTensors::read_metadata(&bytes).map_err(|e| corrupt(None, format!("not a valid safetensors file: {e}")))?;
-        let file = SafeTensors::deserialize(&bytes).map_err(|e| corrupt(None, format!("not a valid safetensors file: {e}")))?;
+        let (_, header) = SafeTensors::read_metadata(&bytes)
+            .map_err(|e| corrupt(None, format!("not a valid safetensors file: {e}")))?;
+        let file = SafeTensors::deserialize(&bytes)
+            .map_err(|e| corrupt(None, format!("not a valid safetensors file: {e}")))?;
         let mut checkpoint = Checkpoint {
             metadata: header.metadata().clone().unwrap_or_default(),
             source: Some(path.to_path_buf()),
@@ -178,17 +207,32 @@ impl Checkpoint {
         let mut names = file.names();
         names.sort();
         for name in names {
-            let view = file.tensor(name).map_err(|e| corrupt(Some(name), e.to_string()))?;
+            let view = file
+                .tensor(name)
+                .map_err(|e| corrupt(Some(name), e.to_string()))?;
             let tensor = match view.dtype() {
                 Dtype::F32 => {
-                    let values = view.data().chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect();
+                    let values = view
+                        .data()
+                        .chunks_exact(4)
+                        .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
+                        .collect();
                     Tensor::from_vec::<f32>(values, view.shape())
                 }
                 Dtype::F64 => {
-                    let values = view.data().chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().unwrap())).collect();
+                    let values = view
+                        .data()
+                        .chunks_exact(8)
+                        .map(|c| f64::from_le_bytes(c.try_into().unwrap()))
+                        .collect();
                     Tensor::from_vec::<f64>(values, view.shape())
                 }
-                other => return Err(corrupt(Some(name), format!("has dtype {other:?}; only F32 and F64 are supported"))),
+                other => {
+                    return Err(corrupt(
+                        Some(name),
+                        format!("has dtype {other:?}; only F32 and F64 are supported"),
+                    ))
+                }
             };
             let tensor = tensor.map_err(|e| corrupt(Some(name), e.to_string()))?;
             checkpoint.tensors.push((name.to_string(), tensor));

@@ -18,7 +18,10 @@ pub enum NnError {
         found: Vec<usize>,
     },
     /// Reading or writing a file failed.
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     /// A checkpoint that is corrupt or does not match what was asked of it; `tensor` names the
     /// entry when one is at fault.
     Checkpoint {

@@ -44,14 +44,25 @@ impl Init {
     /// A tensor of `shape` drawn from this initialiser.
     pub fn sample(self, shape: &[usize], dtype: DType, rng: &mut StdRng) -> Tensor {
         let (fan_in, fan_out) = fans(shape);
-        let uniform = |bound: f64, rng: &mut StdRng| Tensor::rand_uniform(shape, -bound, bound, dtype, rng);
+        let uniform =
+            |bound: f64, rng: &mut StdRng| Tensor::rand_uniform(shape, -bound, bound, dtype, rng);
         match self {
-            Init::KaimingUniform { gain } => uniform(3f64.sqrt() * gain / (fan_in as f64).sqrt(), rng),
-            Init::KaimingNormal { gain } => Tensor::rand_normal(shape, 0.0, gain / (fan_in as f64).sqrt(), dtype, rng),
-            Init::XavierUniform { gain } => uniform(gain * (6.0 / (fan_in + fan_out) as f64).sqrt(), rng),
-            Init::XavierNormal { gain } => {
-                Tensor::rand_normal(shape, 0.0, gain * (2.0 / (fan_in + fan_out) as f64).sqrt(), dtype, rng)
+            Init::KaimingUniform { gain } => {
+                uniform(3f64.sqrt() * gain / (fan_in as f64).sqrt(), rng)
             }
+            Init::KaimingNormal { gain } => {
+                Tensor::rand_normal(shape, 0.0, gain / (fan_in as f64).sqrt(), dtype, rng)
+            }
+            Init::XavierUniform { gain } => {
+                uniform(gain * (6.0 / (fan_in + fan_out) as f64).sqrt(), rng)
+            }
+            Init::XavierNormal { gain } => Tensor::rand_normal(
+                shape,
+                0.0,
+                gain * (2.0 / (fan_in + fan_out) as f64).sqrt(),
+                dtype,
+                rng,
+            ),
             Init::Uniform { low, high } => Tensor::rand_uniform(shape, low, high, dtype, rng),
             Init::Normal { mean, std } => Tensor::rand_normal(shape, mean, std, dtype, rng),
             Init::Constant(c) => Tensor::full(shape, c, dtype),

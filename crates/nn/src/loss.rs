@@ -27,7 +27,10 @@ pub fn mse(prediction: &Var, target: &Var) -> Var {
 /// # Panics
 /// If `labels` does not have one entry per row, or a label is `≥ C`.
 pub fn nll(log_probs: &Var, labels: &[usize]) -> Var {
-    let classes = *log_probs.shape().last().expect("nll: log_probs must have a class axis");
+    let classes = *log_probs
+        .shape()
+        .last()
+        .expect("nll: log_probs must have a class axis");
     let rows = log_probs.numel() / classes.max(1);
     assert_eq!(
         labels.len(),
@@ -39,7 +42,9 @@ pub fn nll(log_probs: &Var, labels: &[usize]) -> Var {
     if let Some((i, &bad)) = labels.iter().enumerate().find(|(_, &l)| l >= classes) {
         panic!("nll: label {bad} (row {i}) is out of range for {classes} classes");
     }
-    let picked = log_probs.reshape(&[rows, classes]).gather(1, labels, &[rows, 1]);
+    let picked = log_probs
+        .reshape(&[rows, classes])
+        .gather(1, labels, &[rows, 1]);
     picked.mean_all().neg()
 }
 
@@ -62,7 +67,13 @@ pub fn cross_entropy(logits: &Var, labels: &[usize]) -> Var {
 /// The fraction of rows whose largest logit is at the label.
 pub fn accuracy(logits: &Var, labels: &[usize]) -> f64 {
     let predicted = logits.value().argmax(-1);
-    assert_eq!(predicted.len(), labels.len(), "accuracy: {} predictions for {} labels", predicted.len(), labels.len());
+    assert_eq!(
+        predicted.len(),
+        labels.len(),
+        "accuracy: {} predictions for {} labels",
+        predicted.len(),
+        labels.len()
+    );
     let correct = predicted.iter().zip(labels).filter(|(p, l)| p == l).count();
     correct as f64 / labels.len().max(1) as f64
 }

@@ -1,6 +1,8 @@
 //! Ready-made models from the meta-learning literature.
 
-use crate::layers::{BatchNorm, Conv2d, Flatten, Linear, MaxPool2d, Relu, Sequential, SpatialMean, Tanh};
+use crate::layers::{
+    BatchNorm, Conv2d, Flatten, Linear, MaxPool2d, Relu, Sequential, SpatialMean, Tanh,
+};
 
 /// Hidden-layer nonlinearity of an [`mlp`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -16,7 +18,10 @@ pub enum Activation {
 /// # Panics
 /// If fewer than two sizes are given.
 pub fn mlp(sizes: &[usize], activation: Activation) -> Sequential {
-    assert!(sizes.len() >= 2, "mlp: needs at least input and output sizes, got {sizes:?}");
+    assert!(
+        sizes.len() >= 2,
+        "mlp: needs at least input and output sizes, got {sizes:?}"
+    );
     let mut net = Sequential::new();
     for (k, pair) in sizes.windows(2).enumerate() {
         net = net.push(Linear::new(pair[0], pair[1]));
@@ -45,13 +50,26 @@ pub enum Downsample {
 /// MAML's code does for Omniglot); with `MaxPool` it is flattened.
 ///
 /// Children: blocks at `0`–`15` (conv, norm, relu, [pool]); the head last.
-pub fn conv_net(in_channels: usize, hidden: usize, ways: usize, image_size: usize, downsample: Downsample) -> Sequential {
+pub fn conv_net(
+    in_channels: usize,
+    hidden: usize,
+    ways: usize,
+    image_size: usize,
+    downsample: Downsample,
+) -> Sequential {
     let mut net = Sequential::new();
     let mut size = image_size;
     for block in 0..4 {
         let channels = if block == 0 { in_channels } else { hidden };
-        let stride = if downsample == Downsample::Stride2 { 2 } else { 1 };
-        net = net.push(Conv2d::new(channels, hidden, 3).stride(stride).padding(1)).push(BatchNorm::new(hidden)).push(Relu);
+        let stride = if downsample == Downsample::Stride2 {
+            2
+        } else {
+            1
+        };
+        net = net
+            .push(Conv2d::new(channels, hidden, 3).stride(stride).padding(1))
+            .push(BatchNorm::new(hidden))
+            .push(Relu);
         match downsample {
             // (size + 2·1 − 3)/2 + 1 = ⌈size/2⌉
             Downsample::Stride2 => size = size.div_ceil(2),
@@ -63,6 +81,8 @@ pub fn conv_net(in_channels: usize, hidden: usize, ways: usize, image_size: usiz
     }
     match downsample {
         Downsample::Stride2 => net.push(SpatialMean).push(Linear::new(hidden, ways)),
-        Downsample::MaxPool => net.push(Flatten { start: 1 }).push(Linear::new(hidden * size * size, ways)),
+        Downsample::MaxPool => net
+            .push(Flatten { start: 1 })
+            .push(Linear::new(hidden * size * size, ways)),
     }
 }

@@ -48,7 +48,12 @@ pub trait Module: Send + Sync {
     fn init(&self, rng: &mut StdRng, dtype: DType) -> Params {
         self.param_specs()
             .into_iter()
-            .map(|spec| (spec.name, Var::leaf(spec.init.sample(&spec.shape, dtype, rng))))
+            .map(|spec| {
+                (
+                    spec.name,
+                    Var::leaf(spec.init.sample(&spec.shape, dtype, rng)),
+                )
+            })
             .collect()
     }
 
@@ -56,10 +61,12 @@ pub trait Module: Send + Sync {
     fn check(&self, params: &Params) -> Result<(), NnError> {
         let specs = self.param_specs();
         for spec in &specs {
-            let var = params.get(&spec.name).ok_or_else(|| NnError::MissingParam {
-                name: spec.name.clone(),
-                model: self.describe(),
-            })?;
+            let var = params
+                .get(&spec.name)
+                .ok_or_else(|| NnError::MissingParam {
+                    name: spec.name.clone(),
+                    model: self.describe(),
+                })?;
             if var.shape() != spec.shape.as_slice() {
                 return Err(NnError::ParamShape {
                     name: spec.name.clone(),
@@ -97,7 +104,10 @@ impl State {
 
     pub fn get(&self, name: &str) -> Option<Tensor> {
         let buffers = self.buffers.lock().expect("state lock poisoned");
-        buffers.iter().find(|(n, _)| n == name).map(|(_, t)| t.clone())
+        buffers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, t)| t.clone())
     }
 
     pub fn set(&self, name: &str, value: Tensor) {
@@ -111,7 +121,10 @@ impl State {
     /// All buffers, as constants (for checkpoints).
     pub fn to_params(&self) -> Params {
         let buffers = self.buffers.lock().expect("state lock poisoned");
-        buffers.iter().map(|(n, t)| (n.clone(), Var::constant(t.clone()))).collect()
+        buffers
+            .iter()
+            .map(|(n, t)| (n.clone(), Var::constant(t.clone())))
+            .collect()
     }
 }
 
@@ -195,7 +208,8 @@ impl<'a> Ctx<'a> {
                 self.params.names().collect::<Vec<_>>().join(", ")
             )
         });
-        let trailing = var.shape().len() >= shape.len() && var.shape()[var.shape().len() - shape.len()..] == *shape;
+        let trailing = var.shape().len() >= shape.len()
+            && var.shape()[var.shape().len() - shape.len()..] == *shape;
         assert!(
             trailing,
             "{}: parameter `{full}` has shape {:?}, expected {shape:?} (optionally with leading task axes)",

@@ -40,7 +40,10 @@ impl Params {
     /// If `name` is already present (two parameters with one name is a model bug).
     pub fn insert(&mut self, name: impl Into<String>, var: Var) {
         let name = name.into();
-        assert!(self.get(&name).is_none(), "params: duplicate parameter name `{name}`");
+        assert!(
+            self.get(&name).is_none(),
+            "params: duplicate parameter name `{name}`"
+        );
         self.entries.push((name, var));
     }
 
@@ -90,13 +93,20 @@ impl Params {
 
     /// The values in order.
     pub fn tensors(&self) -> Vec<Tensor> {
-        self.entries.iter().map(|(_, v)| v.value().clone()).collect()
+        self.entries
+            .iter()
+            .map(|(_, v)| v.value().clone())
+            .collect()
     }
 
     /// `f(name, var)` for each entry, keeping the names.
     pub fn map(&self, mut f: impl FnMut(&str, &Var) -> Var) -> Params {
         Params {
-            entries: self.entries.iter().map(|(n, v)| (n.clone(), f(n, v))).collect(),
+            entries: self
+                .entries
+                .iter()
+                .map(|(n, v)| (n.clone(), f(n, v)))
+                .collect(),
         }
     }
 
@@ -120,12 +130,19 @@ impl Params {
     ///
     /// # Panics
     /// As [`Params::zip`].
-    pub fn zip3(&self, b: &Params, c: &Params, mut f: impl FnMut(&Var, &Var, &Var) -> Var) -> Params {
+    pub fn zip3(
+        &self,
+        b: &Params,
+        c: &Params,
+        mut f: impl FnMut(&Var, &Var, &Var) -> Var,
+    ) -> Params {
         self.assert_same_names("zip3", b);
         self.assert_same_names("zip3", c);
         let entries = self.entries.iter().zip(&b.entries).zip(&c.entries);
         Params {
-            entries: entries.map(|(((n, x), (_, y)), (_, z))| (n.clone(), f(x, y, z))).collect(),
+            entries: entries
+                .map(|(((n, x), (_, y)), (_, z))| (n.clone(), f(x, y, z)))
+                .collect(),
         }
     }
 
@@ -143,7 +160,12 @@ impl Params {
             self.len()
         );
         Params {
-            entries: self.entries.iter().zip(grads).map(|((n, _), g)| (n.clone(), g.clone())).collect(),
+            entries: self
+                .entries
+                .iter()
+                .zip(grads)
+                .map(|((n, _), g)| (n.clone(), g.clone()))
+                .collect(),
         }
     }
 
@@ -165,7 +187,10 @@ impl Params {
     /// The entries whose names start with `prefix.`, with the prefix removed.
     pub fn scoped(&self, prefix: &str) -> Params {
         let dotted = format!("{prefix}.");
-        let entries = self.entries.iter().filter_map(|(n, v)| n.strip_prefix(&dotted).map(|rest| (rest.to_string(), v.clone())));
+        let entries = self.entries.iter().filter_map(|(n, v)| {
+            n.strip_prefix(&dotted)
+                .map(|rest| (rest.to_string(), v.clone()))
+        });
         Params {
             entries: entries.collect(),
         }
@@ -180,7 +205,8 @@ impl Params {
 
     /// Panics unless `other` has exactly these names in this order.
     fn assert_same_names(&self, op: &str, other: &Params) {
-        let same = self.len() == other.len() && self.names().zip(other.names()).all(|(a, b)| a == b);
+        let same =
+            self.len() == other.len() && self.names().zip(other.names()).all(|(a, b)| a == b);
         assert!(
             same,
             "params::{op}: names differ: [{}] vs [{}]",
@@ -202,7 +228,12 @@ impl<S: Into<String>> FromIterator<(S, Var)> for Params {
 
 impl fmt::Debug for Params {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "Params ({} tensors, {} elements)", self.len(), self.numel())?;
+        writeln!(
+            f,
+            "Params ({} tensors, {} elements)",
+            self.len(),
+            self.numel()
+        )?;
         for (name, var) in self.iter() {
             writeln!(f, "  {name}: {:?} {}", var.shape(), var.dtype())?;
         }

@@ -147,7 +147,12 @@ impl Plan {
 /// assert_eq!(reduced_shape("sum", &[2, 3, 4], &[1], false)?.as_slice(), &[2, 4]);
 /// # Ok::<(), tensor::TensorError>(())
 /// ```
-pub fn reduced_shape(op: &'static str, shape: &[usize], axes: &[isize], keepdim: bool) -> Result<Shape> {
+pub fn reduced_shape(
+    op: &'static str,
+    shape: &[usize],
+    axes: &[isize],
+    keepdim: bool,
+) -> Result<Shape> {
     Ok(Plan::new(op, shape, axes)?.out_shape(keepdim))
 }
 

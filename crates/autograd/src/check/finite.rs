@@ -19,7 +19,11 @@ pub(super) fn directional(f: &CheckedFn, xs: &[Tensor], k: usize, v: &[f64], eps
     let shifted = |sign: f64| {
         let mut moved = xs.to_vec();
         let x = xs[k].to_vec::<f64>();
-        let data = x.iter().zip(v).map(|(xi, vi)| xi + sign * eps * vi).collect();
+        let data = x
+            .iter()
+            .zip(v)
+            .map(|(xi, vi)| xi + sign * eps * vi)
+            .collect();
         moved[k] = Tensor::from_vec::<f64>(data, xs[k].shape()).expect("same shape");
         eval(f, &moved)
     };
@@ -39,7 +43,10 @@ pub(super) fn partial(f: &CheckedFn, xs: &[Tensor], k: usize, j: usize, eps: f64
 
 /// The inputs as contiguous `f64` tensors.
 pub(super) fn to_f64(inputs: &[Tensor]) -> Vec<Tensor> {
-    inputs.iter().map(|x| x.to_dtype(DType::F64).contiguous()).collect()
+    inputs
+        .iter()
+        .map(|x| x.to_dtype(DType::F64).contiguous())
+        .collect()
 }
 
 /// The multi-index of row-major position `flat` in `shape`.

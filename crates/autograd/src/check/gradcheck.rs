@@ -25,8 +25,14 @@ impl Worst {
     /// Records a comparison; keeps the one that exceeds its tolerance by the most.
     fn compare(&mut self, candidate: CheckError) {
         let excess = |e: &CheckError| (e.analytic - e.numeric).abs() - e.tolerance;
-        let exceeds = excess(&candidate) > 0.0 || candidate.analytic.is_nan() != candidate.numeric.is_nan();
-        if exceeds && self.0.as_ref().is_none_or(|w| excess(&candidate) > excess(w)) {
+        let exceeds =
+            excess(&candidate) > 0.0 || candidate.analytic.is_nan() != candidate.numeric.is_nan();
+        if exceeds
+            && self
+                .0
+                .as_ref()
+                .is_none_or(|w| excess(&candidate) > excess(w))
+        {
             self.0 = Some(candidate);
         }
     }
@@ -38,7 +44,12 @@ impl Worst {
 
 /// Checks the first derivatives of `f` at `xs` (already `f64`), reporting failures as
 /// derivatives of order `order` (`f` may itself be a derivative of the user's function).
-pub(super) fn check_level(f: &CheckedFn, xs: &[Tensor], options: &CheckOptions, order: usize) -> Result<(), CheckError> {
+pub(super) fn check_level(
+    f: &CheckedFn,
+    xs: &[Tensor],
+    options: &CheckOptions,
+    order: usize,
+) -> Result<(), CheckError> {
     let leaves: Vec<Var> = xs.iter().map(|x| Var::leaf(x.clone())).collect();
     let y = f(&leaves);
     let inputs: usize = xs.iter().map(Tensor::numel).sum();
@@ -64,7 +75,11 @@ fn full_jacobian(
     order: usize,
 ) -> Result<(), CheckError> {
     let numeric: Vec<Vec<Vec<f64>>> = (0..xs.len())
-        .map(|k| (0..xs[k].numel()).map(|j| partial(f, xs, k, j, options.eps)).collect())
+        .map(|k| {
+            (0..xs[k].numel())
+                .map(|j| partial(f, xs, k, j, options.eps))
+                .collect()
+        })
         .collect();
     let inputs: Vec<&Var> = leaves.iter().collect();
     let mut worst = Worst(None);
@@ -72,7 +87,8 @@ fn full_jacobian(
         let mut seed = vec![0.0; y.numel()];
         seed[i] = 1.0;
         let seed = Var::constant(Tensor::from_vec(seed, y.shape()).expect("output shape"));
-        let rows = grad_with(&[y], &[&seed], &inputs, GradOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+        let rows = grad_with(&[y], &[&seed], &inputs, GradOptions::default())
+            .unwrap_or_else(|e| panic!("{e}"));
         for (k, row) in rows.iter().enumerate() {
             for (j, &analytic) in row.value().to_vec::<f64>().iter().enumerate() {
                 let numeric = numeric[k][j][i];
@@ -110,11 +126,19 @@ fn projections(
     for p in 0..options.projections {
         let u = Tensor::rand_normal(y.shape(), 0.0, 1.0, DType::F64, &mut rng);
         let seed = Var::constant(u.clone());
-        let vjps = grad_with(&[y], &[&seed], &inputs, GradOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+        let vjps = grad_with(&[y], &[&seed], &inputs, GradOptions::default())
+            .unwrap_or_else(|e| panic!("{e}"));
         let u = u.to_vec::<f64>();
         for (k, vjp) in vjps.iter().enumerate() {
-            let v = Tensor::rand_normal(xs[k].shape(), 0.0, 1.0, DType::F64, &mut rng).to_vec::<f64>();
-            let analytic: f64 = vjp.value().to_vec::<f64>().iter().zip(&v).map(|(a, b)| a * b).sum();
+            let v =
+                Tensor::rand_normal(xs[k].shape(), 0.0, 1.0, DType::F64, &mut rng).to_vec::<f64>();
+            let analytic: f64 = vjp
+                .value()
+                .to_vec::<f64>()
+                .iter()
+                .zip(&v)
+                .map(|(a, b)| a * b)
+                .sum();
             let along = directional(f, xs, k, &v, options.eps);
             let numeric: f64 = u.iter().zip(&along).map(|(a, b)| a * b).sum();
             worst.compare(CheckError {

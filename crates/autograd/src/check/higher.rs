@@ -81,7 +81,13 @@ pub fn check_grads(
         }
         // The next level: x ↦ uᵀ·J(x) for a fixed random cotangent u.
         let out_len = eval(&*level, &xs).len();
-        let u = Var::constant(Tensor::rand_normal(&[out_len], 0.0, 1.0, DType::F64, &mut rng));
+        let u = Var::constant(Tensor::rand_normal(
+            &[out_len],
+            0.0,
+            1.0,
+            DType::F64,
+            &mut rng,
+        ));
         let previous = level;
         level = Box::new(move |x: &[Var]| {
             let flat = |v: &[Var]| {

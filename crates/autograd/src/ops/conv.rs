@@ -35,13 +35,23 @@ impl Var {
     }
 
     /// The adjoint of `conv2d` in its input: `grad_out [N, O, H', W']`, weight → `[N, C, H, W]`.
-    pub fn conv2d_input_grad(grad_out: &Var, weight: &Var, input_hw: (usize, usize), p: Conv2dParams) -> Var {
+    pub fn conv2d_input_grad(
+        grad_out: &Var,
+        weight: &Var,
+        input_hw: (usize, usize),
+        p: Conv2dParams,
+    ) -> Var {
         let value = Tensor::conv2d_input_grad(grad_out.value(), weight.value(), input_hw, p);
         Var::record(value, Conv2dInputGrad(p), &[grad_out, weight])
     }
 
     /// The adjoint of `conv2d` in its weight: `grad_out [N, O, H', W']`, input → `[O, C, kh, kw]`.
-    pub fn conv2d_weight_grad(grad_out: &Var, input: &Var, kernel_hw: (usize, usize), p: Conv2dParams) -> Var {
+    pub fn conv2d_weight_grad(
+        grad_out: &Var,
+        input: &Var,
+        kernel_hw: (usize, usize),
+        p: Conv2dParams,
+    ) -> Var {
         let value = Tensor::conv2d_weight_grad(grad_out.value(), input.value(), kernel_hw, p);
         Var::record(value, Conv2dWeightGrad(p), &[grad_out, input])
     }
@@ -57,8 +67,18 @@ impl Primitive for Conv2d {
     fn vjp(&self, inputs: &[Var], _: &Var, g: &Var, needs: &[bool]) -> Grads {
         let (x, w) = (&inputs[0], &inputs[1]);
         smallvec![
-            when(needs[0], || Var::conv2d_input_grad(g, w, spatial(x.shape()), self.0)),
-            when(needs[1], || Var::conv2d_weight_grad(g, x, spatial(w.shape()), self.0)),
+            when(needs[0], || Var::conv2d_input_grad(
+                g,
+                w,
+                spatial(x.shape()),
+                self.0
+            )),
+            when(needs[1], || Var::conv2d_weight_grad(
+                g,
+                x,
+                spatial(w.shape()),
+                self.0
+            )),
         ]
     }
 }
@@ -74,7 +94,12 @@ impl Primitive for Conv2dInputGrad {
         let (h, w) = (&inputs[0], &inputs[1]);
         smallvec![
             when(needs[0], || g.conv2d(w, self.0)),
-            when(needs[1], || Var::conv2d_weight_grad(h, g, spatial(w.shape()), self.0)),
+            when(needs[1], || Var::conv2d_weight_grad(
+                h,
+                g,
+                spatial(w.shape()),
+                self.0
+            )),
         ]
     }
 }
@@ -90,7 +115,12 @@ impl Primitive for Conv2dWeightGrad {
         let (h, x) = (&inputs[0], &inputs[1]);
         smallvec![
             when(needs[0], || x.conv2d(g, self.0)),
-            when(needs[1], || Var::conv2d_input_grad(h, g, spatial(x.shape()), self.0)),
+            when(needs[1], || Var::conv2d_input_grad(
+                h,
+                g,
+                spatial(x.shape()),
+                self.0
+            )),
         ]
     }
 }
@@ -107,22 +137,43 @@ struct Window {
 
 impl Var {
     /// Average over `kernel` windows (padding counts as zeros in the average).
-    pub fn avg_pool2d(&self, kernel: (usize, usize), stride: (usize, usize), padding: (usize, usize)) -> Var {
+    pub fn avg_pool2d(
+        &self,
+        kernel: (usize, usize),
+        stride: (usize, usize),
+        padding: (usize, usize),
+    ) -> Var {
         let value = self.value().avg_pool2d(kernel, stride, padding);
-        let window = Window { kernel, stride, padding };
+        let window = Window {
+            kernel,
+            stride,
+            padding,
+        };
         Var::record(value, AvgPool2d(window), &[self])
     }
 
     fn avg_pool2d_backward(grad_out: &Var, input_shape: &[usize], window: Window) -> Var {
-        let Window { kernel, stride, padding } = window;
-        let value = Tensor::avg_pool2d_backward(grad_out.value(), input_shape, kernel, stride, padding);
+        let Window {
+            kernel,
+            stride,
+            padding,
+        } = window;
+        let value =
+            Tensor::avg_pool2d_backward(grad_out.value(), input_shape, kernel, stride, padding);
         Var::record(value, AvgPool2dBackward(window), &[grad_out])
     }
 
     /// Maximum over `kernel` windows. The gradient goes to each window's (first) maximum: a
     /// `take` at indices found in the forward pass.
-    pub fn max_pool2d(&self, kernel: (usize, usize), stride: (usize, usize), padding: (usize, usize)) -> Var {
-        let (value, indices) = self.value().max_pool2d_with_indices(kernel, stride, padding);
+    pub fn max_pool2d(
+        &self,
+        kernel: (usize, usize),
+        stride: (usize, usize),
+        padding: (usize, usize),
+    ) -> Var {
+        let (value, indices) = self
+            .value()
+            .max_pool2d_with_indices(kernel, stride, padding);
         self.take(&indices, value.shape())
     }
 }
@@ -145,7 +196,11 @@ impl Primitive for AvgPool2dBackward {
     }
     // The adjoint of the adjoint is the average pool itself.
     fn vjp(&self, _: &[Var], _: &Var, g: &Var, _: &[bool]) -> Grads {
-        let Window { kernel, stride, padding } = self.0;
+        let Window {
+            kernel,
+            stride,
+            padding,
+        } = self.0;
         only(g.avg_pool2d(kernel, stride, padding))
     }
 }

@@ -132,7 +132,11 @@ impl Var {
     /// Elements `start .. start + len` along `axis`.
     pub fn narrow(&self, axis: isize, start: usize, len: usize) -> Var {
         let value = self.value().narrow(axis, start, len);
-        let axis = if axis < 0 { axis + self.ndim() as isize } else { axis } as usize;
+        let axis = if axis < 0 {
+            axis + self.ndim() as isize
+        } else {
+            axis
+        } as usize;
         let after = self.shape()[axis] - start - len;
         let mut padding: SmallVec<[(usize, usize); 4]> = smallvec![(0, 0); self.ndim()];
         padding[axis] = (start, after);

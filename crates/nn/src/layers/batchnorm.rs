@@ -83,8 +83,15 @@ impl Module for BatchNorm {
         let axes: Vec<isize> = (0..x.ndim() as isize).filter(|&a| a != 1).collect();
         let shape = self.channel_shape(x.ndim());
         let running = |name: &str| ctx.state().and_then(|s| s.get(&ctx.full_name(name)));
-        let (mean, var) = match (ctx.training(), running("running_mean"), running("running_var")) {
-            (false, Some(mean), Some(var)) => (Var::constant(mean.reshape(&shape)), Var::constant(var.reshape(&shape))),
+        let (mean, var) = match (
+            ctx.training(),
+            running("running_mean"),
+            running("running_var"),
+        ) {
+            (false, Some(mean), Some(var)) => (
+                Var::constant(mean.reshape(&shape)),
+                Var::constant(var.reshape(&shape)),
+            ),
             _ => {
                 let mean = x.mean(&axes, true);
                 let var = (x - &mean).square().mean(&axes, true);

@@ -46,7 +46,12 @@ impl Conv2d {
     }
 
     fn weight_shape(&self) -> [usize; 4] {
-        [self.out_channels, self.in_channels, self.kernel.0, self.kernel.1]
+        [
+            self.out_channels,
+            self.in_channels,
+            self.kernel.0,
+            self.kernel.1,
+        ]
     }
 }
 
@@ -54,12 +59,21 @@ impl Module for Conv2d {
     fn describe(&self) -> String {
         format!(
             "Conv2d({} → {}, {}×{}, stride {}, padding {})",
-            self.in_channels, self.out_channels, self.kernel.0, self.kernel.1, self.stride, self.padding
+            self.in_channels,
+            self.out_channels,
+            self.kernel.0,
+            self.kernel.1,
+            self.stride,
+            self.padding
         )
     }
 
     fn param_specs(&self) -> Vec<ParamSpec> {
-        let mut specs = vec![ParamSpec::new("weight", &self.weight_shape(), self.weight_init)];
+        let mut specs = vec![ParamSpec::new(
+            "weight",
+            &self.weight_shape(),
+            self.weight_init,
+        )];
         if self.bias {
             specs.push(ParamSpec::new("bias", &[self.out_channels], self.bias_init));
         }
@@ -104,7 +118,10 @@ impl MaxPool2d {
 
 impl Module for MaxPool2d {
     fn describe(&self) -> String {
-        format!("MaxPool2d({}×{}, stride {})", self.kernel, self.kernel, self.stride)
+        format!(
+            "MaxPool2d({}×{}, stride {})",
+            self.kernel, self.kernel, self.stride
+        )
     }
 
     fn param_specs(&self) -> Vec<ParamSpec> {
@@ -113,6 +130,10 @@ impl Module for MaxPool2d {
 
     fn forward(&self, _: &Ctx, x: &Var) -> Var {
         let square = |n| (n, n);
-        x.max_pool2d(square(self.kernel), square(self.stride), square(self.padding))
+        x.max_pool2d(
+            square(self.kernel),
+            square(self.stride),
+            square(self.padding),
+        )
     }
 }

@@ -26,9 +26,9 @@ impl Module for Dropout {
         if !ctx.training() || self.p == 0.0 {
             return x.clone();
         }
-        let rng = ctx
-            .rng()
-            .expect("Dropout: training mode needs a seeded generator in the context (Ctx::with_rng)");
+        let rng = ctx.rng().expect(
+            "Dropout: training mode needs a seeded generator in the context (Ctx::with_rng)",
+        );
         let mut rng = rng.lock().expect("rng lock poisoned");
         let draw = Tensor::rand_uniform(x.shape(), 0.0, 1.0, x.dtype(), &mut *rng);
         // Keep where u ≥ p; the kept mask scaled by 1/(1 − p) is a constant factor.

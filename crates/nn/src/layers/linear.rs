@@ -51,7 +51,11 @@ impl Module for Linear {
     }
 
     fn param_specs(&self) -> Vec<ParamSpec> {
-        let mut specs = vec![ParamSpec::new("weight", &[self.out_features, self.in_features], self.weight_init)];
+        let mut specs = vec![ParamSpec::new(
+            "weight",
+            &[self.out_features, self.in_features],
+            self.weight_init,
+        )];
         if self.bias {
             specs.push(ParamSpec::new("bias", &[self.out_features], self.bias_init));
         }
@@ -73,7 +77,11 @@ impl Module for Linear {
         }
         let bias = ctx.param(self, "bias", &[self.out_features]);
         // With task axes the bias is [B, out]: give it a row axis to broadcast over [B, K, out].
-        let bias = if bias.ndim() > 1 { bias.unsqueeze(-2) } else { bias.clone() };
+        let bias = if bias.ndim() > 1 {
+            bias.unsqueeze(-2)
+        } else {
+            bias.clone()
+        };
         &y + &bias
     }
 }

@@ -35,7 +35,11 @@ impl Module for SpatialMean {
         Vec::new()
     }
     fn forward(&self, _: &Ctx, x: &Var) -> Var {
-        assert!(x.ndim() == 4, "SpatialMean: expected [N, C, H, W], got {:?}", x.shape());
+        assert!(
+            x.ndim() == 4,
+            "SpatialMean: expected [N, C, H, W], got {:?}",
+            x.shape()
+        );
         x.mean(&[2, 3], false)
     }
 }

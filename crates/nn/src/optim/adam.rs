@@ -72,7 +72,14 @@ impl Optimizer for Adam {
     fn step(&mut self, params: &Params, grads: &Params) -> Params {
         self.step += 1;
         let t = self.step as i32;
-        let (lr, b1, b2, eps, wd, decoupled) = (self.lr, self.beta1, self.beta2, self.eps, self.weight_decay, self.decoupled);
+        let (lr, b1, b2, eps, wd, decoupled) = (
+            self.lr,
+            self.beta1,
+            self.beta2,
+            self.eps,
+            self.weight_decay,
+            self.decoupled,
+        );
         let (correct1, correct2) = (1.0 - b1.powi(t), 1.0 - b2.powi(t));
         let mut updated = Params::new();
         for ((name, p), (_, g)) in params.iter().zip(grads.iter()) {
@@ -130,10 +137,12 @@ impl Optimizer for Adam {
         let mut moments = Vec::new();
         for (name, m) in state.iter().filter(|(n, _)| n.starts_with("m.")) {
             let name = &name[2..];
-            let v = state.get(&format!("v.{name}")).ok_or_else(|| NnError::MissingParam {
-                name: format!("v.{name}"),
-                model: "Adam state".into(),
-            })?;
+            let v = state
+                .get(&format!("v.{name}"))
+                .ok_or_else(|| NnError::MissingParam {
+                    name: format!("v.{name}"),
+                    model: "Adam state".into(),
+                })?;
             moments.push(Moments {
                 name: name.to_string(),
                 m: m.value().clone(),

@@ -16,5 +16,8 @@ pub fn clip_grad_norm(grads: &Params, max_norm: f64) -> (Params, f64) {
         return (grads.clone(), norm);
     }
     let scale = max_norm / norm;
-    (grads.map(|_, g| Var::constant(g.value().mul_scalar(scale))), norm)
+    (
+        grads.map(|_, g| Var::constant(g.value().mul_scalar(scale))),
+        norm,
+    )
 }

@@ -46,7 +46,13 @@ pub(crate) fn update_elements(
     update: impl Fn(f64, f64, &mut [f64]) -> f64,
 ) -> Var {
     let (p, g) = (param.value(), grad.value());
-    assert_eq!(p.shape(), g.shape(), "optimizer: parameter shape {:?} but gradient shape {:?}", p.shape(), g.shape());
+    assert_eq!(
+        p.shape(),
+        g.shape(),
+        "optimizer: parameter shape {:?} but gradient shape {:?}",
+        p.shape(),
+        g.shape()
+    );
     let dtype = p.dtype();
     let updated = with_dtype!(dtype, T => {
         let (p, g) = (p.to_contiguous_cow::<T>(), g.to_vec::<T>());
@@ -70,7 +76,11 @@ pub(crate) fn update_elements(
 }
 
 /// Looks up (or creates as zeros) the state buffer `kind` of parameter `name`.
-pub(crate) fn slot<'a>(slots: &'a mut Vec<(String, Tensor)>, name: &str, like: &Tensor) -> &'a mut Tensor {
+pub(crate) fn slot<'a>(
+    slots: &'a mut Vec<(String, Tensor)>,
+    name: &str,
+    like: &Tensor,
+) -> &'a mut Tensor {
     let position = match slots.iter().position(|(n, _)| n == name) {
         Some(p) => p,
         None => {

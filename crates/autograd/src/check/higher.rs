@@ -7,7 +7,7 @@ use rand::rngs::StdRng;
 use rand::SeedableRng;
 use tensor::{DType, Tensor};
 
-use super::finite::{eval, to_f64};
+use super::finite::{eval, to_f64, CheckedFn};
 use super::gradcheck::check_level;
 use super::{CheckError, CheckOptions};
 use crate::engine::{grad_with, GradOptions};
@@ -73,7 +73,7 @@ pub fn check_grads(
 ) -> Result<(), CheckError> {
     let xs = to_f64(inputs);
     let mut rng = StdRng::seed_from_u64(options.seed ^ 0x0de5);
-    let mut level: Box<dyn Fn(&[Var]) -> Var + '_> = Box::new(f);
+    let mut level: Box<CheckedFn> = Box::new(f);
     for current in 1..=order {
         check_level(&*level, &xs, options, current)?;
         if current == order {

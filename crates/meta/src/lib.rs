@@ -1,1 +1,25 @@
-//! `meta` (to be written).
+//! `meta`: meta-learning on top of `nn` — Meta-SGD, MAML and their first-order variants,
+//! task families, the meta-trainer and evaluation.
+//!
+//! Read the files in this order:
+//! 1. [`task`] — support and query sets, stacking tasks along a task axis.
+//! 2. [`sinusoid`] — the sine-wave regression family.
+//! 3. [`learner`] — the inner loop of every algorithm, and θ/α as `MetaParams`.
+//! 4. [`trainer`] — meta-batches, vectorised or per task, in parallel and deterministic.
+//! 5. [`eval`] — the evaluation protocol and confidence intervals.
+//!
+//! The chapter below (`docs/05-meta-sgd.md`) derives the algorithm and draws the tape of
+//! one meta-step.
+#![doc = include_str!("../../../docs/05-meta-sgd.md")]
+
+pub mod eval;
+pub mod learner;
+pub mod sinusoid;
+pub mod task;
+pub mod trainer;
+
+pub use eval::{evaluate_tasks, sinusoid_eval_tasks, Estimate};
+pub use learner::{adapt, Algorithm, AlphaInit, InnerLoop, MetaParams};
+pub use sinusoid::{Sinusoid, Wave};
+pub use task::{stack, Batch, Target, Task, TaskSource};
+pub use trainer::{Execution, MetaTrainer, StepReport};

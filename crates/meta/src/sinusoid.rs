@@ -1,0 +1,128 @@
+//! Sinusoid regression, the toy problem of MAML (Finn et al. 2017) and Meta-SGD (Li et al.
+//! 2017): each task is a sine wave `y = A·sin(ω·x − φ)`, and the learner sees `K` points of it.
+//!
+//! | family | amplitude A | phase φ | frequency ω | x |
+//! |---|---|---|---|---|
+//! | [`Sinusoid::maml`] | U[0.1, 5] | U[0, π] | 1 | U[−5, 5] |
+//! | [`Sinusoid::meta_sgd`] | U[0.1, 5] | U[0, π] | U[0.8, 1.2] | U[−5, 5] |
+//!
+//! (The Meta-SGD frequency range is taken from a reimplementation; see REFERENCES.)
+
+use rand::rngs::StdRng;
+use rand::Rng;
+use tensor::{DType, Tensor};
+
+use crate::task::{Batch, Target, Task, TaskSource};
+
+/// A family of sine-wave regression tasks.
+#[derive(Clone, Debug)]
+pub struct Sinusoid {
+    pub amplitude: (f64, f64),
+    pub phase: (f64, f64),
+    pub frequency: (f64, f64),
+    pub x_range: (f64, f64),
+    /// Support points per task (the K of K-shot).
+    pub shots: usize,
+    /// Query points per task during meta-training.
+    pub queries: usize,
+    pub dtype: DType,
+}
+
+/// One sine wave.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Wave {
+    pub amplitude: f64,
+    pub phase: f64,
+    pub frequency: f64,
+}
+
+impl Wave {
+    pub fn at(&self, x: f64) -> f64 {
+        self.amplitude * (self.frequency * x - self.phase).sin()
+    }
+}
+
+impl Sinusoid {
+    /// MAML's family, K-shot, with K query points (as MAML's code draws them).
+    pub fn maml(shots: usize) -> Sinusoid {
+        Sinusoid {
+            amplitude: (0.1, 5.0),
+            phase: (0.0, std::f64::consts::PI),
+            frequency: (1.0, 1.0),
+            x_range: (-5.0, 5.0),
+            shots,
+            queries: shots,
+            dtype: DType::F32,
+        }
+    }
+
+    /// Meta-SGD's family: MAML's with the frequency drawn from [0.8, 1.2].
+    pub fn meta_sgd(shots: usize) -> Sinusoid {
+        Sinusoid {
+            frequency: (0.8, 1.2),
+            ..Sinusoid::maml(shots)
+        }
+    }
+
+    fn uniform(rng: &mut StdRng, (low, high): (f64, f64)) -> f64 {
+        if low == high {
+            low
+        } else {
+            rng.random_range(low..high)
+        }
+    }
+
+    /// Draws a wave.
+    pub fn wave(&self, rng: &mut StdRng) -> Wave {
+        Wave {
+            amplitude: Sinusoid::uniform(rng, self.amplitude),
+            phase: Sinusoid::uniform(rng, self.phase),
+            frequency: Sinusoid::uniform(rng, self.frequency),
+        }
+    }
+
+    /// `count` random points of `wave`, as a batch of shape `[count, 1]`.
+    pub fn random_points(&self, wave: &Wave, count: usize, rng: &mut StdRng) -> Batch {
+        let xs: Vec<f64> = (0..count)
+            .map(|_| Sinusoid::uniform(rng, self.x_range))
+            .collect();
+        self.batch(wave, &xs)
+    }
+
+    /// `count` equally spaced points of `wave` over the whole input range (the evaluation
+    /// grid: 100 points in [−5, 5]).
+    pub fn grid(&self, wave: &Wave, count: usize) -> Batch {
+        let (low, high) = self.x_range;
+        let step = if count > 1 {
+            (high - low) / (count - 1) as f64
+        } else {
+            0.0
+        };
+        let xs: Vec<f64> = (0..count).map(|i| low + step * i as f64).collect();
+        self.batch(wave, &xs)
+    }
+
+    /// The points `xs` of `wave`.
+    pub fn batch(&self, wave: &Wave, xs: &[f64]) -> Batch {
+        let ys: Vec<f64> = xs.iter().map(|&x| wave.at(x)).collect();
+        let column = |v: &[f64]| {
+            Tensor::from_slice(v, &[v.len(), 1])
+                .expect("length matches")
+                .to_dtype(self.dtype)
+        };
+        Batch {
+            x: column(xs),
+            y: Target::Values(column(&ys)),
+        }
+    }
+}
+
+impl TaskSource for Sinusoid {
+    fn sample(&self, rng: &mut StdRng) -> Task {
+        let wave = self.wave(rng);
+        Task {
+            support: self.random_points(&wave, self.shots, rng),
+            query: self.random_points(&wave, self.queries, rng),
+        }
+    }
+}

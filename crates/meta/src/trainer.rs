@@ -1,0 +1,145 @@
+//! The meta-trainer: for a meta-batch of tasks, adapt θ to each task's support set, measure the
+//! adapted model on the query set, and step θ and α along the gradient of the mean query loss.
+//!
+//! Two ways to run a meta-batch (DESIGN.md, "Two ways to run a meta-batch"):
+//!
+//! - [`Execution::Vectorised`]: the tasks of a chunk are stacked along a leading task axis and
+//!   θ is broadcast to it, so every matmul of the chunk is one batched matmul. Far fewer,
+//!   larger operations: the fast path for small networks.
+//! - [`Execution::PerTask`]: one graph per task (needed when a layer has no batched form, such
+//!   as the convolutions of the Omniglot network).
+//!
+//! Either way the meta-batch is cut into chunks of a *fixed* size, chunks run in parallel on
+//! rayon's threads, and their gradients are added in chunk order. The partition does not
+//! depend on the number of threads, so a seed gives the same run whatever the thread count.
+
+use autograd::{grad, Var};
+use nn::{Adam, Module, Optimizer, Params};
+use rayon::prelude::*;
+use tensor::Tensor;
+
+use crate::learner::{adapt, InnerLoop, MetaParams};
+use crate::task::{stack, Task};
+
+/// How the tasks of a meta-batch are evaluated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Execution {
+    /// Stack up to `chunk` tasks along a task axis and run them as one.
+    Vectorised { chunk: usize },
+    /// One graph per task, `chunk` tasks per parallel job.
+    PerTask { chunk: usize },
+}
+
+impl Execution {
+    fn chunk(self) -> usize {
+        match self {
+            Execution::Vectorised { chunk } | Execution::PerTask { chunk } => chunk.max(1),
+        }
+    }
+}
+
+/// θ, α, the outer optimiser and the settings that tie them together.
+pub struct MetaTrainer {
+    pub model: Box<dyn Module>,
+    pub meta: MetaParams,
+    pub inner: InnerLoop,
+    pub optimizer: Adam,
+    pub execution: Execution,
+}
+
+/// One meta-step's outcome.
+#[derive(Clone, Debug)]
+pub struct StepReport {
+    /// Mean query loss of the adapted models, before the update.
+    pub meta_loss: f64,
+    /// The gradients of `meta_loss` with respect to [`MetaParams::flatten`].
+    pub grads: Params,
+}
+
+impl MetaTrainer {
+    /// The mean query loss over `tasks` and its gradient with respect to θ and α.
+    pub fn meta_gradient(&self, tasks: &[Task]) -> StepReport {
+        let chunks: Vec<&[Task]> = tasks.chunks(self.execution.chunk()).collect();
+        let per_chunk: Vec<(f64, Vec<Tensor>)> = chunks
+            .par_iter()
+            .map(|chunk| self.chunk_gradient(chunk))
+            .collect();
+        // Sum in chunk order, whatever thread computed what.
+        let mut chunk_results = per_chunk.into_iter();
+        let (mut loss, mut sums) = chunk_results.next().expect("at least one task");
+        for (chunk_loss, grads) in chunk_results {
+            loss += chunk_loss;
+            for (sum, g) in sums.iter_mut().zip(&grads) {
+                *sum = sum.add(g);
+            }
+        }
+        let scale = 1.0 / tasks.len() as f64;
+        let flat = self.meta.flatten();
+        let grads = flat.gradients(
+            &sums
+                .iter()
+                .map(|g| Var::constant(g.mul_scalar(scale)))
+                .collect::<Vec<_>>(),
+        );
+        StepReport {
+            meta_loss: loss * scale,
+            grads,
+        }
+    }
+
+    /// The summed query loss of `tasks` and its gradient (summed over tasks).
+    fn chunk_gradient(&self, tasks: &[Task]) -> (f64, Vec<Tensor>) {
+        let leaves = self.meta.to_leaves();
+        let model = self.model.as_ref();
+        let loss = match self.execution {
+            Execution::Vectorised { .. } => {
+                let count = tasks.len();
+                let support = stack(&tasks.iter().map(|t| &t.support).collect::<Vec<_>>());
+                let query = stack(&tasks.iter().map(|t| &t.query).collect::<Vec<_>>());
+                let adapted = adapt(
+                    model,
+                    &leaves.per_task(count),
+                    &self.inner,
+                    &support,
+                    count,
+                    true,
+                );
+                query.loss(
+                    &model.apply(&adapted, &Var::constant(query.x.clone())),
+                    count,
+                )
+            }
+            Execution::PerTask { .. } => {
+                let losses: Vec<Var> = tasks
+                    .iter()
+                    .map(|task| {
+                        let adapted = adapt(model, &leaves, &self.inner, &task.support, 0, true);
+                        task.query.loss(
+                            &model.apply(&adapted, &Var::constant(task.query.x.clone())),
+                            0,
+                        )
+                    })
+                    .collect();
+                losses
+                    .iter()
+                    .skip(1)
+                    .fold(losses[0].clone(), |sum, l| &sum + l)
+            }
+        };
+        let flat = leaves.flatten();
+        let grads =
+            grad(&[&loss], &flat.vars(), false).unwrap_or_else(|e| panic!("meta-gradient: {e}"));
+        (
+            loss.item(),
+            grads.into_iter().map(|g| g.value().clone()).collect(),
+        )
+    }
+
+    /// One meta-step on `tasks`: compute the meta-gradient and update θ and α.
+    pub fn step(&mut self, tasks: &[Task]) -> f64 {
+        let report = self.meta_gradient(tasks);
+        let updated = self.optimizer.step(&self.meta.flatten(), &report.grads);
+        self.meta = self.meta.unflatten(&updated);
+        report.meta_loss
+    }
+}

@@ -1,0 +1,100 @@
+//! A short seeded training run must make adaptation work: a regression test whose bound could
+//! fail (an untrained network adapted in one step is several times worse).
+
+use meta::{
+    evaluate_tasks, sinusoid_eval_tasks, Algorithm, AlphaInit, Estimate, Execution, InnerLoop,
+    MetaParams, MetaTrainer, Sinusoid, Task, TaskSource,
+};
+use nn::{mlp, Activation, Adam};
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+use tensor::DType;
+
+#[test]
+fn a_few_hundred_meta_sgd_iterations_beat_the_unadapted_model() {
+    let inner = InnerLoop {
+        algorithm: Algorithm::MetaSgd,
+        steps: 1,
+        lr: 0.01,
+        per_step_alpha: false,
+    };
+    let model = mlp(&[1, 40, 40, 1], Activation::Relu);
+    let mut rng = StdRng::seed_from_u64(0);
+    let meta = MetaParams::init(
+        &model,
+        &inner,
+        AlphaInit::Uniform {
+            low: 0.005,
+            high: 0.1,
+        },
+        DType::F32,
+        &mut rng,
+    );
+    let family = Sinusoid::maml(10);
+    let eval = sinusoid_eval_tasks(&family, 100, 99);
+    let untrained = Estimate::of(&evaluate_tasks(&model, &meta, &inner, 1, &eval));
+
+    let mut trainer = MetaTrainer {
+        model: Box::new(mlp(&[1, 40, 40, 1], Activation::Relu)),
+        meta,
+        inner,
+        optimizer: Adam::new(1e-3),
+        execution: Execution::Vectorised { chunk: 13 },
+    };
+    for _ in 0..400 {
+        let tasks: Vec<Task> = (0..25).map(|_| family.sample(&mut rng)).collect();
+        trainer.step(&tasks);
+    }
+    let before = Estimate::of(&evaluate_tasks(&model, &trainer.meta, &inner, 0, &eval));
+    let after = Estimate::of(&evaluate_tasks(&model, &trainer.meta, &inner, 1, &eval));
+    println!("untrained {untrained:?}\nunadapted {before:?}\nadapted {after:?}");
+    assert!(
+        after.mean < 0.5 * untrained.mean,
+        "adapted {after:?} vs untrained {untrained:?}"
+    );
+    assert!(
+        after.mean < 0.5 * before.mean,
+        "adapted {after:?} vs unadapted {before:?}"
+    );
+    assert!(after.mean < 1.5, "{after:?}");
+}
+
+#[test]
+fn estimate_is_mean_and_normal_interval() {
+    // values 1, 2, 3, 4: mean 2.5, sample std √(5/3), ci = 1.96·√(5/3)/2.
+    let e = Estimate::of(&[1.0, 2.0, 3.0, 4.0]);
+    assert_eq!(e.mean, 2.5);
+    assert!((e.ci95 - 1.96 * (5.0f64 / 3.0).sqrt() / 2.0).abs() < 1e-12);
+    assert_eq!(e.count, 4);
+}
+
+#[test]
+fn sinusoid_families_respect_their_ranges() {
+    let mut rng = StdRng::seed_from_u64(1);
+    for family in [Sinusoid::maml(5), Sinusoid::meta_sgd(5)] {
+        for _ in 0..200 {
+            let wave = family.wave(&mut rng);
+            assert!((0.1..5.0).contains(&wave.amplitude));
+            assert!((0.0..std::f64::consts::PI).contains(&wave.phase));
+            assert!((family.frequency.0..=family.frequency.1).contains(&wave.frequency));
+            let batch = family.random_points(&wave, 5, &mut rng);
+            assert_eq!(batch.x.shape(), &[5, 1]);
+            assert!(batch
+                .x
+                .to_vec::<f64>()
+                .iter()
+                .all(|x| (-5.0..5.0).contains(x)));
+        }
+    }
+    // The evaluation grid: 100 points from −5 to 5.
+    let wave = Sinusoid::maml(5).wave(&mut rng);
+    let grid = Sinusoid::maml(5).grid(&wave, 100).x.to_vec::<f64>();
+    assert_eq!((grid.len(), grid[0], grid[99]), (100, -5.0, 5.0));
+    // Same seed, same evaluation tasks.
+    let a = sinusoid_eval_tasks(&Sinusoid::maml(5), 3, 42);
+    let b = sinusoid_eval_tasks(&Sinusoid::maml(5), 3, 42);
+    assert_eq!(
+        a[2].support.x.to_vec::<f32>(),
+        b[2].support.x.to_vec::<f32>()
+    );
+}

@@ -11,7 +11,10 @@
 //! [safetensors]: https://github.com/huggingface/safetensors
 
 use std::collections::HashMap;
+use std::fs::File;
+use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use autograd::Var;
 use safetensors::tensor::{Dtype, TensorView};
@@ -125,20 +128,22 @@ impl Checkpoint {
     }
 
     /// Writes the checkpoint to `path` atomically (temporary file, then rename).
+    ///
+    /// # Errors
+    /// [`NnError::Io`] naming `path` if the folder does not exist or cannot be written; no
+    /// temporary file is left behind.
     pub fn save(&self, path: impl AsRef<Path>) -> Result<(), NnError> {
         let path = path.as_ref();
         let bytes = self.to_bytes(path)?;
-        let mut temporary = path.as_os_str().to_owned();
-        temporary.push(format!(".tmp{}", std::process::id()));
-        let temporary = PathBuf::from(temporary);
-        let io = |source| NnError::Io {
-            path: path.to_path_buf(),
-            source,
-        };
-        std::fs::write(&temporary, bytes).map_err(io)?;
-        std::fs::rename(&temporary, path).map_err(|e| {
+        let temporary = temporary_path(path);
+        let written =
+            write_synced(&temporary, &bytes).and_then(|()| std::fs::rename(&temporary, path));
+        written.map_err(|source| {
             let _ = std::fs::remove_file(&temporary);
-            io(e)
+            NnError::Io {
+                path: path.to_path_buf(),
+                source,
+            }
         })
     }
 
@@ -239,4 +244,23 @@ impl Checkpoint {
         }
         Ok(checkpoint)
     }
+}
+
+/// `path.tmp<pid>.<n>`, unique per process and per call: two saves running at once (threads or
+/// processes) never write into the same temporary file.
+fn temporary_path(path: &Path) -> PathBuf {
+    static SAVES: AtomicUsize = AtomicUsize::new(0);
+    let mut name = path.as_os_str().to_owned();
+    let count = SAVES.fetch_add(1, Ordering::Relaxed);
+    name.push(format!(".tmp{}.{count}", std::process::id()));
+    PathBuf::from(name)
+}
+
+/// Writes `bytes` to `path` and flushes them to the disk.
+// NOTE: without the fsync, a crash just after the rename can leave an empty file under the
+// final name on some file systems (the rename reached the disk before the data did).
+fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut file = File::create(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
 }

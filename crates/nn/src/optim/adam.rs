@@ -1,10 +1,12 @@
 //! Adam (Kingma & Ba 2015) and AdamW (Loshchilov & Hutter 2019).
 //!
-//!     t ← t + 1
-//!     m ← β₁·m + (1 − β₁)·g          first-moment estimate
-//!     v ← β₂·v + (1 − β₂)·g²         second-moment estimate
-//!     m̂ = m / (1 − β₁ᵗ),  v̂ = v / (1 − β₂ᵗ)     bias correction (m, v start at 0)
-//!     p ← p − η·m̂ / (√v̂ + ε)
+//! ```text
+//! t ← t + 1
+//! m ← β₁·m + (1 − β₁)·g          first-moment estimate
+//! v ← β₂·v + (1 − β₂)·g²         second-moment estimate
+//! m̂ = m / (1 − β₁ᵗ),  v̂ = v / (1 − β₂ᵗ)     bias correction (m, v start at 0)
+//! p ← p − η·m̂ / (√v̂ + ε)
+//! ```
 //!
 //! Weight decay λ: Adam adds λ·p to g (L2 regularisation, which the moment estimates then
 //! rescale); AdamW instead shrinks p by η·λ·p directly ("decoupled"), which is what people
@@ -13,7 +15,7 @@
 use autograd::Var;
 use tensor::{DType, Tensor};
 
-use super::{check_state, update_elements, Optimizer};
+use super::{assert_matching, check_state, update_elements, Optimizer};
 use crate::error::NnError;
 use crate::params::Params;
 
@@ -70,6 +72,7 @@ impl Adam {
 
 impl Optimizer for Adam {
     fn step(&mut self, params: &Params, grads: &Params) -> Params {
+        assert_matching("Adam::step", params, grads);
         self.step += 1;
         let t = self.step as i32;
         let (lr, b1, b2, eps, wd, decoupled) = (
@@ -96,7 +99,7 @@ impl Optimizer for Adam {
                 }
             };
             let Moments { m, v, .. } = &mut self.moments[position];
-            let next = update_elements(p, g, &mut [m, v], |p, g, mv| {
+            let next = update_elements(name, p, g, &mut [m, v], |p, g, mv| {
                 let g = if decoupled { g } else { g + wd * p };
                 let p = if decoupled { p - lr * wd * p } else { p };
                 mv[0] = b1 * mv[0] + (1.0 - b1) * g;
@@ -134,6 +137,17 @@ impl Optimizer for Adam {
             model: "Adam state".into(),
         })?;
         let step = step.value().to_dtype(DType::F64).item();
+        // Every second moment needs its first (the loop below pairs them from the `m.` side).
+        let orphan = state
+            .names()
+            .filter_map(|n| n.strip_prefix("v."))
+            .find(|name| state.get(&format!("m.{name}")).is_none());
+        if let Some(name) = orphan {
+            return Err(NnError::MissingParam {
+                name: format!("m.{name}"),
+                model: "Adam state".into(),
+            });
+        }
         let mut moments = Vec::new();
         for (name, m) in state.iter().filter(|(n, _)| n.starts_with("m.")) {
             let name = &name[2..];

@@ -24,6 +24,10 @@ use crate::params::Params;
 /// A first-order optimiser.
 pub trait Optimizer: Send {
     /// The parameters after one step along `grads` (same names, same order).
+    ///
+    /// # Panics
+    /// If `grads` does not have exactly the names of `params` in the same order, or a
+    /// gradient or state buffer does not have its parameter's shape.
     fn step(&mut self, params: &Params, grads: &Params) -> Params;
 
     fn learning_rate(&self) -> f64;
@@ -37,9 +41,29 @@ pub trait Optimizer: Send {
     fn load_state(&mut self, state: &Params) -> Result<(), NnError>;
 }
 
+/// Panics unless `grads` names exactly the parameters of `params`, in the same order: zipping
+/// them blindly would drop the parameters a short `grads` lacks, or pair a gradient with the
+/// wrong tensor.
+pub(crate) fn assert_matching(optimizer: &str, params: &Params, grads: &Params) {
+    let same =
+        params.len() == grads.len() && params.names().zip(grads.names()).all(|(a, b)| a == b);
+    let list = |p: &Params| p.names().collect::<Vec<_>>().join(", ");
+    assert!(
+        same,
+        "{optimizer}: parameters [{}] but gradients [{}]",
+        list(params),
+        list(grads)
+    );
+}
+
 /// Applies `update(param, grad, slots…) → new param` element by element, where `slots` are the
-/// optimiser's per-element state buffers for this tensor (updated in place).
+/// optimiser's per-element state buffers for parameter `name` (updated in place).
+///
+/// # Panics
+/// If the gradient or a state buffer does not have the parameter's shape (and, for the
+/// buffers, dtype) — e.g. a state loaded from another model.
 pub(crate) fn update_elements(
+    name: &str,
     param: &Var,
     grad: &Var,
     slots: &mut [&mut Tensor],
@@ -49,11 +73,20 @@ pub(crate) fn update_elements(
     assert_eq!(
         p.shape(),
         g.shape(),
-        "optimizer: parameter shape {:?} but gradient shape {:?}",
+        "optimizer: parameter `{name}` has shape {:?} but its gradient {:?}",
         p.shape(),
         g.shape()
     );
     let dtype = p.dtype();
+    for slot in slots.iter() {
+        assert!(
+            slot.shape() == p.shape() && slot.dtype() == dtype,
+            "optimizer: the state of `{name}` is {:?} {} but the parameter is {:?} {dtype}",
+            slot.shape(),
+            slot.dtype(),
+            p.shape()
+        );
+    }
     let updated = with_dtype!(dtype, T => {
         let (p, g) = (p.to_contiguous_cow::<T>(), g.to_vec::<T>());
         let mut buffers: Vec<&mut [T]> = slots.iter_mut().map(|s| s.make_mut_slice::<T>()).collect();
@@ -92,9 +125,16 @@ pub(crate) fn slot<'a>(
 }
 
 /// Checks a saved state against what this optimiser expects, before anything is changed.
+/// `names` are exact names (`step`) or prefixes ending in a dot (`velocity.`).
 pub(crate) fn check_state(state: &Params, names: &[&str]) -> Result<(), NnError> {
     for name in state.names() {
-        let known = names.iter().any(|prefix| name.starts_with(prefix));
+        let known = names.iter().any(|pattern| {
+            if pattern.ends_with('.') {
+                name.starts_with(pattern)
+            } else {
+                name == *pattern
+            }
+        });
         if !known {
             return Err(NnError::UnexpectedParam {
                 name: name.to_string(),

@@ -12,7 +12,7 @@
 use autograd::Var;
 use tensor::Tensor;
 
-use super::{check_state, slot, update_elements, Optimizer};
+use super::{assert_matching, check_state, slot, update_elements, Optimizer};
 use crate::error::NnError;
 use crate::params::Params;
 
@@ -56,14 +56,15 @@ impl Sgd {
 
 impl Optimizer for Sgd {
     fn step(&mut self, params: &Params, grads: &Params) -> Params {
+        assert_matching("Sgd::step", params, grads);
         let (lr, wd, momentum) = (self.lr, self.weight_decay, self.momentum);
         let mut updated = Params::new();
         for ((name, p), (_, g)) in params.iter().zip(grads.iter()) {
             let next = if momentum == Momentum::None {
-                update_elements(p, g, &mut [], |p, g, _| p - lr * (g + wd * p))
+                update_elements(name, p, g, &mut [], |p, g, _| p - lr * (g + wd * p))
             } else {
                 let velocity = slot(&mut self.velocity, name, p.value());
-                update_elements(p, g, &mut [velocity], |p, g, v| {
+                update_elements(name, p, g, &mut [velocity], |p, g, v| {
                     let g = g + wd * p;
                     match momentum {
                         Momentum::Classic(mu) => {

@@ -1,6 +1,10 @@
 //! `metagrad`: the four crates of the workspace under one name, for the examples and benches.
 //!
 //! Read the crates in dependency order: [`tensor`] → [`autograd`] → [`nn`] → [`meta`].
+//!
+//! The README follows; its example runs as a doc-test.
+#![doc = include_str!("../README.md")]
+
 pub use autograd;
 pub use meta;
 pub use nn;

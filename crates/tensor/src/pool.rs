@@ -209,31 +209,37 @@ fn max_with_indices<T: Element>(x: &Tensor, pool: &Pool) -> (Tensor, Vec<usize>)
     let mut out = vec![T::ZERO; pool.planes() * plane_len];
     let mut indices = vec![0; out.len()];
     let x = Nchw::<T>::of(x);
+    let (in_w, out_w) = (pool.in_hw.1, pool.out_hw.1);
     let body = |p: usize, (values, argmax): (&mut [T], &mut [usize])| {
         let (n, c) = (p / pool.channels, p % pool.channels);
         let base = p * pool.in_plane(); // flat index of [n, c, 0, 0] in a contiguous input
-        for (q, (value, index)) in values.iter_mut().zip(argmax.iter_mut()).enumerate() {
-            let (i, j) = (q / pool.out_hw.1, q % pool.out_hw.1);
-            let (rows, cols) = (pool.rows(i), pool.cols(j));
-            // Start from the window's first element, so the index always names a real one.
-            let first = x.row_start(n, c, rows.start) + cols.start * x.strides[3];
-            let (mut best, mut best_at) = (x.data[first], (rows.start, cols.start));
-            'window: for h in rows {
-                let row = x.row_start(n, c, h);
-                for w in cols.clone() {
-                    // NOTE: once a NaN is taken nothing replaces it (NaN > v is false),
-                    // so NaN propagates and its index is the first NaN's.
-                    if best.is_nan() {
-                        break 'window;
-                    }
-                    let v = x.data[row + w * x.strides[3]];
-                    if v > best || v.is_nan() {
-                        (best, best_at) = (v, (h, w));
+        let outputs = values
+            .chunks_exact_mut(out_w)
+            .zip(argmax.chunks_exact_mut(out_w));
+        for (i, (values, argmax)) in outputs.enumerate() {
+            let rows = pool.rows(i);
+            for (j, (value, index)) in values.iter_mut().zip(argmax.iter_mut()).enumerate() {
+                let cols = pool.cols(j);
+                // Start from the window's first element, so padding never wins (not even
+                // against −∞) and the index always names a real element.
+                let first = x.row_start(n, c, rows.start) + cols.start * x.strides[3];
+                let (mut best, mut best_at) = (x.data[first], rows.start * in_w + cols.start);
+                for h in rows.clone() {
+                    let row = x.row_start(n, c, h);
+                    for w in cols.clone() {
+                        let v = x.data[row + w * x.strides[3]];
+                        // NOTE: a NaN is taken unless one already was, so NaN propagates with
+                        // the first NaN's index; a strict `>` keeps the first of equal maxima.
+                        // No short-circuits: this compiles to selects, where a branch on
+                        // `v > best` would be mispredicted half the time on real data.
+                        let take = (v > best) | (v.is_nan() & !best.is_nan());
+                        best = if take { v } else { best };
+                        best_at = if take { h * in_w + w } else { best_at };
                     }
                 }
+                *value = best;
+                *index = base + best_at;
             }
-            *value = best;
-            *index = base + best_at.0 * pool.in_hw.1 + best_at.1;
         }
     };
     if plane_len > 0 && pool.parallel() {

@@ -20,9 +20,8 @@
 //! per image is all overhead (the GEMM packs the whole weight to do 4 columns of work). So
 //! a chunk of `nb` images goes into one GEMM: `cols` is `[K, nb·L]` with columns ordered
 //! (image, row, column), and `G` likewise `[O, nb·L]` (transposed for the weight gradient,
-//! see above). The price is a copy between this
-//! "channels outer" order `[O, (b, l)]` and NCHW's `[b, O, l]` — `O·nb·L` moves against
-//! `O·K·nb·L` multiply-adds. When `L` alone is wide enough, `nb = 1` and the copy is skipped:
+//! see above). The price is a copy between this "channels outer" order `[O, (b, l)]` and
+//! NCHW's `[b, O, l]` — `O·nb·L` moves against `O·K·nb·L` multiply-adds. When `L` alone is wide enough, `nb = 1` and the copy is skipped:
 //! the GEMM writes straight into the output (and reads a contiguous `grad_out` in place).
 //!
 //! A chunk has the fewest images whose columns reach [`GEMM_MIN_COLS`], evened out over the

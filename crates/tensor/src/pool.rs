@@ -2,9 +2,9 @@
 //!
 //! A `kh × kw` window slides over each `(n, c)` plane with `stride`, after `padding` rows and
 //! columns are added on every side; output `(i, j)` sees input rows
-//! `i·s_h − p_h .. i·s_h − p_h + kh` (and likewise columns), so `Ho = ⌊(H + 2·p_h − kh) / s_h⌋ + 1`
-//! as for a convolution. Padding must be smaller than the kernel and the planes non-empty,
-//! so every window holds at least one input element.
+//! `i·s_h − p_h .. i·s_h − p_h + kh` (and likewise columns), so
+//! `Ho = ⌊(H + 2·p_h − kh) / s_h⌋ + 1` as for a convolution. Padding must be smaller than the
+//! kernel and the planes non-empty, so every window holds at least one input element.
 //!
 //! - `max_pool2d`: the largest input element of each window (padding never wins; ties go to
 //!   the first in row-major order; a NaN in the window gives NaN). `max_pool2d_with_indices`
@@ -175,16 +175,15 @@ fn check_indices(
             format!("{}: batch and channel sizes differ", operands()),
         ));
     }
-    let out_plane = out_shape[2] * out_shape[3];
-    let in_plane = in_shape[2] * in_shape[3];
-    if indices.len() != out_shape.iter().product::<usize>() {
+    let (out_plane, in_plane) = (out_shape[2] * out_shape[3], in_shape[2] * in_shape[3]);
+    let outputs: usize = out_shape.iter().product();
+    if indices.len() != outputs {
         return Err(TensorError::shape(
             op,
             format!(
-                "{}: {} indices for {} outputs",
+                "{}: {} indices for {outputs} outputs",
                 operands(),
-                indices.len(),
-                { out_shape.iter().product::<usize>() }
+                indices.len()
             ),
         ));
     }

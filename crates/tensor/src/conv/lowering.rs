@@ -21,10 +21,11 @@
 //! a chunk of `nb` images goes into one GEMM: `cols` is `[K, nb·L]` with columns ordered
 //! (image, row, column), and `G` likewise `[O, nb·L]` (transposed for the weight gradient,
 //! see above). The price is a copy between this "channels outer" order `[O, (b, l)]` and
-//! NCHW's `[b, O, l]` — `O·nb·L` moves against `O·K·nb·L` multiply-adds. When `L` alone is wide enough, `nb = 1` and the copy is skipped:
-//! the GEMM writes straight into the output (and reads a contiguous `grad_out` in place).
+//! NCHW's `[b, O, l]` — `O·nb·L` moves against `O·K·nb·L` multiply-adds. When `L` alone is
+//! wide enough, `nb = 1` and the copy is skipped: the GEMM writes straight into the output
+//! (and reads a contiguous `grad_out` in place).
 //!
-//! A chunk has the fewest images whose columns reach [`GEMM_MIN_COLS`], evened out over the
+//! A chunk has the fewest images whose columns reach `GEMM_MIN_COLS` (256), evened out over the
 //! chunks; this bounds the scratch (`K × nb·L` per thread) while keeping each GEMM wide.
 //!
 //! # Threads and determinism
@@ -121,6 +122,7 @@ fn to_channels_outer<T: Element>(y: Nchw<T>, images: usize, g: &Geometry, dst: &
 /// transposed matrix `[images·Ho·Wo, O]`.
 fn to_channels_inner<T: Element>(y: Nchw<T>, images: usize, g: &Geometry, dst: &mut [T]) {
     let (out_ch, out_w) = (g.out_channels, g.out_hw.1);
+    debug_assert_eq!(dst.len(), images * g.out_plane() * out_ch);
     for (position, row) in dst.chunks_exact_mut(out_ch).enumerate() {
         let (b, l) = (position / g.out_plane(), position % g.out_plane());
         let start = y.row_start(b, 0, l / out_w) + (l % out_w) * y.strides[3];

@@ -25,8 +25,8 @@
 //! wide enough, `nb = 1` and the copy is skipped: the GEMM writes straight into the output
 //! (and reads a contiguous `grad_out` in place).
 //!
-//! A chunk has the fewest images whose columns reach `GEMM_MIN_COLS` (256), evened out over the
-//! chunks; this bounds the scratch (`K × nb·L` per thread) while keeping each GEMM wide.
+//! A chunk has the fewest images whose columns reach `GEMM_MIN_COLS` (256), evened out over
+//! the chunks; this bounds the scratch (`K × nb·L` per thread) while keeping each GEMM wide.
 //!
 //! # Threads and determinism
 //!

@@ -212,6 +212,7 @@ fn max_with_indices<T: Element>(x: &Tensor, pool: &Pool) -> (Tensor, Vec<usize>)
     let body = |p: usize, (values, argmax): (&mut [T], &mut [usize])| {
         let (n, c) = (p / pool.channels, p % pool.channels);
         let base = p * pool.in_plane(); // flat index of [n, c, 0, 0] in a contiguous input
+        let at = |h: usize, w: usize| x.data[x.row_start(n, c, h) + w * x.strides[3]];
         let outputs = values
             .chunks_exact_mut(out_w)
             .zip(argmax.chunks_exact_mut(out_w));
@@ -219,22 +220,40 @@ fn max_with_indices<T: Element>(x: &Tensor, pool: &Pool) -> (Tensor, Vec<usize>)
             let rows = pool.rows(i);
             for (j, (value, index)) in values.iter_mut().zip(argmax.iter_mut()).enumerate() {
                 let cols = pool.cols(j);
-                // Start from the window's first element, so padding never wins (not even
-                // against −∞) and the index always names a real element.
-                let first = x.row_start(n, c, rows.start) + cols.start * x.strides[3];
-                let (mut best, mut best_at) = (x.data[first], rows.start * in_w + cols.start);
+                // Two passes over the window, neither with a data-dependent branch (on real
+                // data `v > best` is a coin toss, and a mispredicted branch per element costs
+                // more than the comparisons): the maximum, then the first position holding
+                // it, scanning backwards so the first match is the one kept. Starting from a
+                // real element means padding never wins, not even against −∞.
+                let mut best = at(rows.start, cols.start);
+                let mut nan = false;
                 for h in rows.clone() {
-                    let row = x.row_start(n, c, h);
                     for w in cols.clone() {
-                        let v = x.data[row + w * x.strides[3]];
-                        // NOTE: a NaN is taken unless one already was, so NaN propagates with
-                        // the first NaN's index; a strict `>` keeps the first of equal maxima.
-                        // No short-circuits: this compiles to selects, where a branch on
-                        // `v > best` would be mispredicted half the time on real data.
-                        let take = (v > best) | (v.is_nan() & !best.is_nan());
-                        best = if take { v } else { best };
-                        best_at = if take { h * in_w + w } else { best_at };
+                        let v = at(h, w);
+                        best = if v > best { v } else { best };
+                        nan |= v.is_nan();
                     }
+                }
+                let mut best_at = rows.start * in_w + cols.start;
+                for h in rows.clone().rev() {
+                    for w in cols.clone().rev() {
+                        best_at = if at(h, w) == best {
+                            h * in_w + w
+                        } else {
+                            best_at
+                        };
+                    }
+                }
+                // NOTE: NaN propagates, with the index of the window's first NaN (rare, so
+                // found by a plain search).
+                if nan {
+                    let first_nan = rows
+                        .clone()
+                        .flat_map(|h| cols.clone().map(move |w| (h, w)))
+                        .find(|&(h, w)| at(h, w).is_nan())
+                        .expect("the window holds a NaN");
+                    best = at(first_nan.0, first_nan.1);
+                    best_at = first_nan.0 * in_w + first_nan.1;
                 }
                 *value = best;
                 *index = base + best_at;

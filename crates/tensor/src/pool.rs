@@ -2,9 +2,9 @@
 //!
 //! A `kh × kw` window slides over each `(n, c)` plane with `stride`, after `padding` rows and
 //! columns are added on every side; output `(i, j)` sees input rows
-//! `i·s_h − p_h .. i·s_h − p_h + kh` (and likewise columns), so `Ho = ⌊(H + 2·p_h − kh) / s_h⌋ + 1`
-//! as for a convolution. Padding must be smaller than the kernel and the planes non-empty,
-//! so every window holds at least one input element.
+//! `i·s_h − p_h .. i·s_h − p_h + kh` (and likewise columns), so
+//! `Ho = ⌊(H + 2·p_h − kh) / s_h⌋ + 1` as for a convolution. Padding must be smaller than the
+//! kernel and the planes non-empty, so every window holds at least one input element.
 //!
 //! - `max_pool2d`: the largest input element of each window (padding never wins; ties go to
 //!   the first in row-major order; a NaN in the window gives NaN). `max_pool2d_with_indices`
@@ -175,16 +175,15 @@ fn check_indices(
             format!("{}: batch and channel sizes differ", operands()),
         ));
     }
-    let out_plane = out_shape[2] * out_shape[3];
-    let in_plane = in_shape[2] * in_shape[3];
-    if indices.len() != out_shape.iter().product::<usize>() {
+    let (out_plane, in_plane) = (out_shape[2] * out_shape[3], in_shape[2] * in_shape[3]);
+    let outputs: usize = out_shape.iter().product();
+    if indices.len() != outputs {
         return Err(TensorError::shape(
             op,
             format!(
-                "{}: {} indices for {} outputs",
+                "{}: {} indices for {outputs} outputs",
                 operands(),
-                indices.len(),
-                { out_shape.iter().product::<usize>() }
+                indices.len()
             ),
         ));
     }
@@ -209,31 +208,56 @@ fn max_with_indices<T: Element>(x: &Tensor, pool: &Pool) -> (Tensor, Vec<usize>)
     let mut out = vec![T::ZERO; pool.planes() * plane_len];
     let mut indices = vec![0; out.len()];
     let x = Nchw::<T>::of(x);
+    let (in_w, out_w) = (pool.in_hw.1, pool.out_hw.1);
     let body = |p: usize, (values, argmax): (&mut [T], &mut [usize])| {
         let (n, c) = (p / pool.channels, p % pool.channels);
         let base = p * pool.in_plane(); // flat index of [n, c, 0, 0] in a contiguous input
-        for (q, (value, index)) in values.iter_mut().zip(argmax.iter_mut()).enumerate() {
-            let (i, j) = (q / pool.out_hw.1, q % pool.out_hw.1);
-            let (rows, cols) = (pool.rows(i), pool.cols(j));
-            // Start from the window's first element, so the index always names a real one.
-            let first = x.row_start(n, c, rows.start) + cols.start * x.strides[3];
-            let (mut best, mut best_at) = (x.data[first], (rows.start, cols.start));
-            'window: for h in rows {
-                let row = x.row_start(n, c, h);
-                for w in cols.clone() {
-                    // NOTE: once a NaN is taken nothing replaces it (NaN > v is false),
-                    // so NaN propagates and its index is the first NaN's.
-                    if best.is_nan() {
-                        break 'window;
-                    }
-                    let v = x.data[row + w * x.strides[3]];
-                    if v > best || v.is_nan() {
-                        (best, best_at) = (v, (h, w));
+        let at = |h: usize, w: usize| x.data[x.row_start(n, c, h) + w * x.strides[3]];
+        let outputs = values
+            .chunks_exact_mut(out_w)
+            .zip(argmax.chunks_exact_mut(out_w));
+        for (i, (values, argmax)) in outputs.enumerate() {
+            let rows = pool.rows(i);
+            for (j, (value, index)) in values.iter_mut().zip(argmax.iter_mut()).enumerate() {
+                let cols = pool.cols(j);
+                // Two passes over the window, neither with a data-dependent branch (on real
+                // data `v > best` is a coin toss, and a mispredicted branch per element costs
+                // more than the comparisons): the maximum, then the first position holding
+                // it, scanning backwards so the first match is the one kept. Starting from a
+                // real element means padding never wins, not even against −∞.
+                let mut best = at(rows.start, cols.start);
+                let mut nan = false;
+                for h in rows.clone() {
+                    for w in cols.clone() {
+                        let v = at(h, w);
+                        best = if v > best { v } else { best };
+                        nan |= v.is_nan();
                     }
                 }
+                let mut best_at = rows.start * in_w + cols.start;
+                for h in rows.clone().rev() {
+                    for w in cols.clone().rev() {
+                        best_at = if at(h, w) == best {
+                            h * in_w + w
+                        } else {
+                            best_at
+                        };
+                    }
+                }
+                // NOTE: NaN propagates, with the index of the window's first NaN (rare, so
+                // found by a plain search).
+                if nan {
+                    let first_nan = rows
+                        .clone()
+                        .flat_map(|h| cols.clone().map(move |w| (h, w)))
+                        .find(|&(h, w)| at(h, w).is_nan())
+                        .expect("the window holds a NaN");
+                    best = at(first_nan.0, first_nan.1);
+                    best_at = first_nan.0 * in_w + first_nan.1;
+                }
+                *value = best;
+                *index = base + best_at;
             }
-            *value = best;
-            *index = base + best_at.0 * pool.in_hw.1 + best_at.1;
         }
     };
     if plane_len > 0 && pool.parallel() {

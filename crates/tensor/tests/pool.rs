@@ -112,10 +112,20 @@ fn assert_close(what: &str, got: &[f64], want: &[f64], rel: f64) {
     }
 }
 
-/// Uniform values in [-1, 1), rounded to multiples of 1/4 when `ties` so windows have equal
-/// maxima, laid out as picked by `layout` (0 contiguous, 1 transposed, 2 narrowed,
-/// 3 permuted).
-fn operand(shape: [usize; 4], layout: u8, ties: bool, dtype: DType, rng: &mut StdRng) -> Tensor {
+/// What values an operand holds.
+#[derive(Clone, Copy, Debug)]
+enum Values {
+    /// Uniform in [-1, 1).
+    Plain,
+    /// Multiples of 1/4 in [-1, 1], so windows often have equal maxima.
+    Ties,
+    /// As `Ties`, with about one NaN in eight.
+    TiesAndNans,
+}
+
+/// Values of the given kind, laid out as picked by `layout` (0 contiguous, 1 transposed,
+/// 2 narrowed, 3 permuted).
+fn operand(shape: [usize; 4], layout: u8, kind: Values, dtype: DType, rng: &mut StdRng) -> Tensor {
     let [a, b, c, d] = shape;
     let stored = match layout % 4 {
         0 => [a, b, c, d],
@@ -126,11 +136,11 @@ fn operand(shape: [usize; 4], layout: u8, ties: bool, dtype: DType, rng: &mut St
     let count = stored.iter().product();
     let values: Vec<f64> = (0..count)
         .map(|_| {
-            let v = rng.random_range(-1.0..1.0);
-            if ties {
-                (v * 4.0f64).round() / 4.0
-            } else {
-                v
+            let v: f64 = rng.random_range(-1.0..1.0);
+            match kind {
+                Values::Plain => v,
+                Values::TiesAndNans if rng.random_range(0..8) == 0 => f64::NAN,
+                Values::Ties | Values::TiesAndNans => (v * 4.0).round() / 4.0,
             }
         })
         .collect();
@@ -182,6 +192,14 @@ fn rel(dtype: DType) -> f64 {
     }
 }
 
+/// Equal element by element, NaN equal to NaN.
+fn same(a: &[f64], b: &[f64]) -> bool {
+    a.len() == b.len()
+        && a.iter()
+            .zip(b)
+            .all(|(x, y)| x == y || (x.is_nan() && y.is_nan()))
+}
+
 fn dot(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
@@ -194,27 +212,27 @@ proptest! {
         win in windows(),
         dtype in dtype(),
         layout in any::<u8>(),
-        ties in any::<bool>(),
+        kind in prop_oneof![Just(Values::Plain), Just(Values::Ties), Just(Values::TiesAndNans)],
         seed in any::<u64>(),
     ) {
         let mut rng = StdRng::seed_from_u64(seed);
-        let x = operand(win.shape, layout, ties, dtype, &mut rng);
+        let x = operand(win.shape, layout, kind, dtype, &mut rng);
         let xv = x.to_vec::<f64>();
         let (y, indices) = x.max_pool2d_with_indices(win.kernel, win.stride, win.pad);
         let (want, want_indices) = max_naive(&win, &xv);
         prop_assert_eq!(y.shape(), &win.out_shape());
-        prop_assert_eq!(y.to_vec::<f64>(), want); // a max is exact
+        prop_assert!(same(&y.to_vec::<f64>(), &want)); // a max is exact
         prop_assert_eq!(&indices, &want_indices);
-        prop_assert_eq!(x.max_pool2d(win.kernel, win.stride, win.pad).to_vec::<f64>(), y.to_vec::<f64>());
+        prop_assert!(same(&x.max_pool2d(win.kernel, win.stride, win.pad).to_vec::<f64>(), &want));
 
         // Backward: a scatter-add of grad_out at the indices; the gather at the same indices
         // gives back the pooled values.
-        let g = operand(win.out_shape(), layout / 4, false, dtype, &mut rng);
+        let g = operand(win.out_shape(), layout / 4, Values::Plain, dtype, &mut rng);
         let gx = Tensor::max_pool2d_backward(&g, &indices, x.shape());
         prop_assert_eq!(gx.shape(), x.shape());
         let want_gx = scatter_naive(xv.len(), &indices, &g.to_vec::<f64>());
         assert_close("max_pool2d_backward", &gx.to_vec::<f64>(), &want_gx, rel(dtype));
-        prop_assert_eq!(x.max_pool2d_gather(&indices, y.shape()).to_vec::<f64>(), y.to_vec::<f64>());
+        prop_assert!(same(&x.max_pool2d_gather(&indices, y.shape()).to_vec::<f64>(), &want));
     }
 
     #[test]
@@ -225,12 +243,12 @@ proptest! {
         seed in any::<u64>(),
     ) {
         let mut rng = StdRng::seed_from_u64(seed);
-        let x = operand(win.shape, layouts[0], false, dtype, &mut rng);
+        let x = operand(win.shape, layouts[0], Values::Plain, dtype, &mut rng);
         let y = x.avg_pool2d(win.kernel, win.stride, win.pad);
         prop_assert_eq!(y.shape(), &win.out_shape());
         assert_close("avg_pool2d", &y.to_vec::<f64>(), &avg_naive(&win, &x.to_vec::<f64>()), rel(dtype));
 
-        let g = operand(win.out_shape(), layouts[1], false, dtype, &mut rng);
+        let g = operand(win.out_shape(), layouts[1], Values::Plain, dtype, &mut rng);
         let gx = Tensor::avg_pool2d_backward(&g, x.shape(), win.kernel, win.stride, win.pad);
         prop_assert_eq!(gx.shape(), x.shape());
         let want = avg_backward_naive(&win, &g.to_vec::<f64>());
@@ -241,9 +259,9 @@ proptest! {
     #[test]
     fn adjoint_identities(win in windows(), layouts in any::<[u8; 3]>(), seed in any::<u64>()) {
         let mut rng = StdRng::seed_from_u64(seed);
-        let x = operand(win.shape, layouts[0], false, DType::F64, &mut rng);
-        let g = operand(win.out_shape(), layouts[1], false, DType::F64, &mut rng);
-        let a = operand(win.shape, layouts[2], false, DType::F64, &mut rng);
+        let x = operand(win.shape, layouts[0], Values::Plain, DType::F64, &mut rng);
+        let g = operand(win.out_shape(), layouts[1], Values::Plain, DType::F64, &mut rng);
+        let a = operand(win.shape, layouts[2], Values::Plain, DType::F64, &mut rng);
         let (xv, gv, av) = (x.to_vec::<f64>(), g.to_vec::<f64>(), a.to_vec::<f64>());
         let scale = 1e-13 * (1.0 + xv.len() as f64 + gv.len() as f64);
 
@@ -270,13 +288,13 @@ fn large_inputs_on_threads_match_naive_loops() {
         pad: (0, 0),
     };
     let mut rng = StdRng::seed_from_u64(7);
-    let x = operand(win.shape, 3, true, DType::F32, &mut rng);
+    let x = operand(win.shape, 3, Values::Ties, DType::F32, &mut rng);
     let xv = x.to_vec::<f64>();
     let (y, indices) = x.max_pool2d_with_indices(win.kernel, win.stride, win.pad);
     let (want, want_indices) = max_naive(&win, &xv);
-    assert!(y.to_vec::<f64>() == want, "max_pool2d values differ");
+    assert!(same(&y.to_vec::<f64>(), &want), "max_pool2d values differ");
     assert!(indices == want_indices, "max_pool2d indices differ");
-    let g = operand(win.out_shape(), 0, false, DType::F32, &mut rng);
+    let g = operand(win.out_shape(), 0, Values::Plain, DType::F32, &mut rng);
     let gx = Tensor::max_pool2d_backward(&g, &indices, x.shape()).to_vec::<f64>();
     assert_close(
         "max backward",

@@ -17,7 +17,7 @@
 //! Both walk a row of `cols` (one `(c, u, v)`) image by image and output row by output row;
 //! within an output row the input columns are `s_w` apart, so the innermost loop is a copy
 //! (a `memcpy` when `s_w = 1` and the input is contiguous). The output positions whose
-//! input falls in the padding form a range at each end of the row ([`valid_outputs`]):
+//! input falls in the padding form a range at each end of the row (`valid_outputs`):
 //! they are filled with zeros up front instead of testing every element.
 
 use std::ops::Range;

@@ -5,8 +5,13 @@
 //! ```text
 //! conv2d:              Y[O, L]    = W[O, K] · cols[K, L]
 //! conv2d_input_grad:   cols̄[K, L] = Wᵀ[K, O] · G[O, L],   then x̄ = col2im(cols̄)
-//! conv2d_weight_grad:  W̄[O, K]    = Σ_n G_n[O, L] · cols_nᵀ[L, K]
+//! conv2d_weight_grad:  W̄ᵀ[K, O]   = Σ_n cols_n[K, L] · G_nᵀ[L, O]
 //! ```
+//!
+//! (The weight gradient is computed transposed so that both GEMM operands are row-major:
+//! `Gᵀ` costs nothing extra, since `G` is copied into GEMM order anyway, while `colsᵀ` as a
+//! strided view would step through memory `nb·L` apart — a power of two for some shapes,
+//! which a simple GEMM pays for in cache conflicts.)
 //!
 //! # Layout: images side by side in the columns
 //!
@@ -14,19 +19,20 @@
 //! 14 → 7 → 4 → 2), so at the last layers `L` is 16 or 4: a `[64, 576] × [576, 4]` product
 //! per image is all overhead (the GEMM packs the whole weight to do 4 columns of work). So
 //! a chunk of `nb` images goes into one GEMM: `cols` is `[K, nb·L]` with columns ordered
-//! (image, row, column), and `G` likewise `[O, nb·L]`. The price is a copy between this
-//! "channels outer" order `[O, (b, l)]` and NCHW's `[b, O, l]` — `O·nb·L` moves against
-//! `O·K·nb·L` multiply-adds. When `L` alone is wide enough, `nb = 1` and the copy is skipped:
-//! the GEMM writes straight into the output (and reads a contiguous `grad_out` in place).
+//! (image, row, column), and `G` likewise `[O, nb·L]` (transposed for the weight gradient,
+//! see above). The price is a copy between this "channels outer" order `[O, (b, l)]` and
+//! NCHW's `[b, O, l]` — `O·nb·L` moves against `O·K·nb·L` multiply-adds. When `L` alone is
+//! wide enough, `nb = 1` and the copy is skipped: the GEMM writes straight into the output
+//! (and reads a contiguous `grad_out` in place).
 //!
-//! A chunk has the fewest images whose columns reach [`GEMM_MIN_COLS`], evened out over the
-//! chunks; this bounds the scratch (`K × nb·L` per thread) while keeping each GEMM wide.
+//! A chunk has the fewest images whose columns reach `GEMM_MIN_COLS` (256), evened out over
+//! the chunks; this bounds the scratch (`K × nb·L` per thread) while keeping each GEMM wide.
 //!
 //! # Threads and determinism
 //!
 //! Chunks depend on the shapes only, never on the number of threads. In the forward and the
 //! input gradient each chunk writes its own images of the output, so chunks run on rayon
-//! threads freely. The weight gradient sums over all images: each chunk's `[O, K]` partial is
+//! threads freely. The weight gradient sums over all images: each chunk's `[K, O]` partial is
 //! computed on its own, and the partials are added in chunk order, the same arithmetic
 //! whether the chunks ran on one thread or many.
 
@@ -74,14 +80,15 @@ impl Chunks {
 /// Buffers a thread reuses from chunk to chunk.
 struct Scratch<T> {
     cols: Vec<T>,
-    channels_outer: Vec<T>,
+    /// `G` or `Y` reordered between NCHW and GEMM order.
+    reordered: Vec<T>,
 }
 
 impl<T: Element> Scratch<T> {
     fn new() -> Self {
         Scratch {
             cols: Vec::new(),
-            channels_outer: Vec::new(),
+            reordered: Vec::new(),
         }
     }
 }
@@ -107,6 +114,20 @@ fn to_channels_outer<T: Element>(y: Nchw<T>, images: usize, g: &Geometry, dst: &
                     *slot = y.data[start + j * y.strides[3]];
                 }
             }
+        }
+    }
+}
+
+/// Copies images `0..images` of `y` (an `[N, O, Ho, Wo]` view) into `dst` as the
+/// transposed matrix `[images·Ho·Wo, O]`.
+fn to_channels_inner<T: Element>(y: Nchw<T>, images: usize, g: &Geometry, dst: &mut [T]) {
+    let (out_ch, out_w) = (g.out_channels, g.out_hw.1);
+    debug_assert_eq!(dst.len(), images * g.out_plane() * out_ch);
+    for (position, row) in dst.chunks_exact_mut(out_ch).enumerate() {
+        let (b, l) = (position / g.out_plane(), position % g.out_plane());
+        let start = y.row_start(b, 0, l / out_w) + (l % out_w) * y.strides[3];
+        for (o, slot) in row.iter_mut().enumerate() {
+            *slot = y.data[start + o * y.strides[1]];
         }
     }
 }
@@ -168,7 +189,7 @@ pub(crate) fn forward<T: Element>(x: &Tensor, w: &Tensor, g: &Geometry) -> Tenso
             if images == 1 {
                 gemm(weight, cols, MatMut::new(dst, out_ch, width, width), false);
             } else {
-                let y = prefix(&mut scratch.channels_outer, out_ch * width);
+                let y = prefix(&mut scratch.reordered, out_ch * width);
                 gemm(weight, cols, MatMut::new(y, out_ch, width, width), false);
                 from_channels_outer(y, images, g, dst);
             }
@@ -202,7 +223,7 @@ pub(crate) fn input_grad<T: Element>(gy: &Tensor, w: &Tensor, g: &Geometry) -> T
                 // One contiguous image is already the matrix [O, Ho·Wo].
                 Some(all) if images == 1 => &all[first * out_ch * plane..][..out_ch * plane],
                 _ => {
-                    let buffer = prefix(&mut scratch.channels_outer, out_ch * width);
+                    let buffer = prefix(&mut scratch.reordered, out_ch * width);
                     to_channels_outer(grad.skip_images(first), images, g, buffer);
                     buffer
                 }
@@ -231,22 +252,25 @@ pub(crate) fn weight_grad<T: Element>(gy: &Tensor, x: &Tensor, g: &Geometry) -> 
     }
     let (grad, x) = (Nchw::<T>::of(gy), Nchw::<T>::of(x));
     let plan = Chunks::new(g);
-    // The partial W̄ of chunk `index`: G_chunk[O, nb·L] · cols_chunkᵀ[nb·L, K], into `dst`.
+    // The partial W̄ᵀ of chunk `index`: cols[K, nb·L] · Gᵀ[nb·L, O], into `dst`.
     let partial = |scratch: &mut Scratch<T>, index: usize, dst: &mut [T]| {
         let first = index * plan.images;
         let images = plan.images.min(g.batch - first);
         let width = images * plane;
         let cols = prefix(&mut scratch.cols, k * width);
         im2col(x.skip_images(first), images, g, cols);
-        let grad_matrix = prefix(&mut scratch.channels_outer, out_ch * width);
-        to_channels_outer(grad.skip_images(first), images, g, grad_matrix);
-        let lhs = MatRef::new(grad_matrix, out_ch, width, width, 1);
-        let rhs = MatRef::new(cols, k, width, width, 1).t();
-        gemm(lhs, rhs, MatMut::new(dst, out_ch, k, k), false);
+        let grad_t = prefix(&mut scratch.reordered, width * out_ch);
+        to_channels_inner(grad.skip_images(first), images, g, grad_t);
+        let lhs = MatRef::new(cols, k, width, width, 1);
+        let rhs = MatRef::new(grad_t, width, out_ch, out_ch, 1);
+        gemm(lhs, rhs, MatMut::new(dst, k, out_ch, out_ch), false);
     };
+    // total[o, p] += part[p, o]
     let add = |total: &mut [T], part: &[T]| {
-        for (acc, &v) in total.iter_mut().zip(part) {
-            *acc += v;
+        for (p, part_row) in part.chunks_exact(out_ch).enumerate() {
+            for (o, &v) in part_row.iter().enumerate() {
+                total[o * k + p] += v;
+            }
         }
     };
     if plan.parallel {

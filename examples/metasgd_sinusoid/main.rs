@@ -25,19 +25,19 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = Algo::Metasgd)]
     pub algo: Algo,
     /// Support points per task (K); query sets have K points too during training.
-    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, default_value_t = 10, value_parser = positive)]
     pub shots: u64,
     /// Meta-iterations (outer steps).
     #[arg(long, default_value_t = 20_000)]
     pub iters: u64,
     /// Tasks per meta-iteration.
-    #[arg(long, default_value_t = 25, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, default_value_t = 25, value_parser = positive)]
     pub meta_batch: u64,
     /// Inner gradient steps (differentiated through all of them).
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, default_value_t = 1, value_parser = positive)]
     pub inner_steps: u64,
     /// Worker threads (default: one per core). Results do not depend on it.
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_parser = positive)]
     pub threads: Option<u64>,
     /// Seed of initialisation and training tasks.
     #[arg(long, default_value_t = 0)]
@@ -61,17 +61,37 @@ pub struct Args {
     #[arg(long, default_value_t = 0.01)]
     pub inner_lr: f64,
     /// Tasks in the final evaluation.
-    #[arg(long, default_value_t = 600, value_parser = clap::value_parser!(u64).range(2..))]
+    #[arg(long, default_value_t = 600, value_parser = at_least_two)]
     pub eval_tasks: u64,
     /// Seed of the evaluation tasks (the same for every run, so runs are comparable).
     #[arg(long, default_value_t = 20_17)]
     pub eval_seed: u64,
     /// Tasks per vectorised chunk; chunks run in parallel.
-    #[arg(long, default_value_t = 13, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, default_value_t = 13, value_parser = positive)]
     pub chunk: u64,
     /// Meta-SGD: a separate learning-rate tensor for each inner step.
     #[arg(long)]
     pub per_step_alpha: bool,
+}
+
+/// A whole number ≥ 1, for counts such as `--shots` (clap turns the error into exit code 2).
+fn positive(text: &str) -> Result<u64, String> {
+    match text.parse::<u64>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!(
+            "expected a whole number of at least 1, got `{text}`"
+        )),
+    }
+}
+
+/// A whole number ≥ 2 (a confidence interval needs two samples).
+fn at_least_two(text: &str) -> Result<u64, String> {
+    match text.parse::<u64>() {
+        Ok(n) if n >= 2 => Ok(n),
+        _ => Err(format!(
+            "expected a whole number of at least 2, got `{text}`"
+        )),
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

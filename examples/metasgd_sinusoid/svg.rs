@@ -23,7 +23,7 @@ pub fn render(panels: &[Panel], title: &str) -> String {
     let _ = writeln!(
         svg,
         r#"<svg xmlns="http://www.w3.org/2000/svg" width="{total_width}" height="{h}" font-family="sans-serif" font-size="12">"#,
-        h = HEIGHT + 40.0
+        h = HEIGHT + 55.0
     );
     let _ = writeln!(svg, r#"<rect width="100%" height="100%" fill="white"/>"#);
     let _ = writeln!(svg, r#"<text x="10" y="18" font-size="14">{title}</text>"#);
@@ -37,7 +37,7 @@ pub fn render(panels: &[Panel], title: &str) -> String {
     ];
     for (k, (colour, label)) in legend.iter().enumerate() {
         let x = 10.0 + 170.0 * k as f64;
-        let y = HEIGHT + 30.0;
+        let y = HEIGHT + 45.0;
         let _ = writeln!(
             svg,
             r#"<line x1="{x}" y1="{y}" x2="{}" y2="{y}" stroke="{colour}" stroke-width="2"/>"#,
@@ -55,9 +55,9 @@ pub fn render(panels: &[Panel], title: &str) -> String {
         svg,
         r##"<circle cx="{}" cy="{}" r="4" fill="#1f77b4"/><text x="{}" y="{}">support points</text>"##,
         x + 12.0,
-        HEIGHT + 30.0,
+        HEIGHT + 45.0,
         x + 22.0,
-        HEIGHT + 34.0
+        HEIGHT + 49.0
     );
     svg.push_str("</svg>\n");
     svg
@@ -92,6 +92,23 @@ fn draw_panel(svg: &mut String, panel: &Panel, left: f64, top: f64) {
         px(x1),
         y = py(0.0)
     );
+    // Tick labels: x at both ends and the middle; y at 0 and the integers nearest the edges.
+    let bottom = top + HEIGHT - MARGIN / 2.0 + 12.0;
+    for x in [x0, (x0 + x1) / 2.0, x1] {
+        let _ = writeln!(
+            svg,
+            r##"<text x="{:.1}" y="{bottom:.1}" text-anchor="middle" fill="#555">{x}</text>"##,
+            px(x)
+        );
+    }
+    for y in [high.floor(), 0.0, low.ceil()] {
+        let _ = writeln!(
+            svg,
+            r##"<text x="{:.1}" y="{:.1}" text-anchor="end" fill="#555">{y}</text>"##,
+            left + MARGIN - 4.0,
+            py(y) + 4.0
+        );
+    }
     let polyline = |svg: &mut String, ys: &[f64], colour: &str, dash: &str| {
         let points: Vec<String> = panel
             .xs

@@ -101,7 +101,11 @@ fn two_roots_sorted_and_deduplicated() {
     }
     // Ignored: a file at alphabet level, a non-PNG file, a hidden folder.
     std::fs::write(second.join("README.txt"), "not an alphabet").unwrap();
-    std::fs::write(first.join("Alpha").join("character02").join("notes.txt"), "x").unwrap();
+    std::fs::write(
+        first.join("Alpha").join("character02").join("notes.txt"),
+        "x",
+    )
+    .unwrap();
     write_ink(
         &first.join(".hidden").join("character01").join("a.png"),
         SIDE,
@@ -132,15 +136,9 @@ fn two_roots_sorted_and_deduplicated() {
     // Alpha/character01 is the first root's: character index 1 of `write_dataset`'s numbering
     // (Alpha is the second alphabet written), not the all-ink duplicate.
     let alpha = &data.characters()[0];
-    let expected = load_image(
-        &first
-            .join("Alpha")
-            .join("character01")
-            .join("02_01.png"),
-    )
-    .unwrap();
+    let expected = load_image(&first.join("Alpha").join("character01").join("02_01.png")).unwrap();
     assert_eq!(alpha.image(0), expected.as_slice());
-    assert!(alpha.image(0).iter().any(|&v| v == 0.0));
+    assert!(alpha.image(0).contains(&0.0));
     // Files in name order: `00_early.png` first, then `03_01.png`, … .
     let zeta = &data.characters()[4];
     assert_eq!(zeta.image(0), load_image(&early).unwrap().as_slice());
@@ -176,7 +174,10 @@ fn errors_name_the_path() {
     // A truncated PNG: the header is fine, the pixels are cut off.
     let truncated = dir.join("truncated");
     write_dataset(&truncated, &["Alpha"], 1, 1);
-    let file = truncated.join("Alpha").join("character01").join("00_01.png");
+    let file = truncated
+        .join("Alpha")
+        .join("character01")
+        .join("00_01.png");
     let bytes = std::fs::read(&file).unwrap();
     std::fs::write(&file, &bytes[..bytes.len() / 2]).unwrap();
     let error = load_error(&[&truncated]);
@@ -210,7 +211,9 @@ fn errors_name_the_path() {
     encoder.set_color(png::ColorType::Rgb);
     encoder.set_depth(png::BitDepth::Eight);
     let mut writer = encoder.write_header().unwrap();
-    writer.write_image_data(&vec![255; SIDE * SIDE * 3]).unwrap();
+    writer
+        .write_image_data(&vec![255; SIDE * SIDE * 3])
+        .unwrap();
     writer.finish().unwrap();
     let error = load_image(&rgb).unwrap_err();
     assert!(matches!(error, OmniglotError::Decode { .. }), "{error}");
@@ -246,7 +249,10 @@ fn cache_hits_on_the_second_load_and_rejects_damage() {
     let (data, status) = Omniglot::load_cached(&[&root], &cache).unwrap();
     assert_eq!(status, CacheStatus::Missing);
     assert!(same(&data));
-    assert!(cache.exists(), "the cache folder is created and the cache written");
+    assert!(
+        cache.exists(),
+        "the cache folder is created and the cache written"
+    );
 
     let (data, status) = Omniglot::load_cached(&[&root], &cache).unwrap();
     assert_eq!(status, CacheStatus::Hit);
@@ -260,7 +266,10 @@ fn cache_hits_on_the_second_load_and_rejects_damage() {
     let (data, status) = Omniglot::load_cached(&[&root], &cache).unwrap();
     assert!(matches!(status, CacheStatus::Corrupt(_)), "{status:?}");
     assert!(same(&data));
-    assert_eq!(Omniglot::load_cached(&[&root], &cache).unwrap().1, CacheStatus::Hit);
+    assert_eq!(
+        Omniglot::load_cached(&[&root], &cache).unwrap().1,
+        CacheStatus::Hit
+    );
 
     // Truncated, empty and foreign files.
     for damage in [
@@ -273,7 +282,10 @@ fn cache_hits_on_the_second_load_and_rejects_damage() {
         assert!(matches!(status, CacheStatus::Corrupt(_)), "{status:?}");
         assert!(same(&data));
     }
-    assert_eq!(Omniglot::load_cached(&[&root], &cache).unwrap().1, CacheStatus::Hit);
+    assert_eq!(
+        Omniglot::load_cached(&[&root], &cache).unwrap().1,
+        CacheStatus::Hit
+    );
 
     // A source file touched: the cache is stale.
     let file = root.join("Beta").join("character02").join("03_02.png");
@@ -281,8 +293,14 @@ fn cache_hits_on_the_second_load_and_rejects_damage() {
     let later = std::time::SystemTime::now() + std::time::Duration::from_secs(60);
     handle.set_modified(later).unwrap();
     drop(handle);
-    assert_eq!(Omniglot::load_cached(&[&root], &cache).unwrap().1, CacheStatus::Stale);
-    assert_eq!(Omniglot::load_cached(&[&root], &cache).unwrap().1, CacheStatus::Hit);
+    assert_eq!(
+        Omniglot::load_cached(&[&root], &cache).unwrap().1,
+        CacheStatus::Stale
+    );
+    assert_eq!(
+        Omniglot::load_cached(&[&root], &cache).unwrap().1,
+        CacheStatus::Hit
+    );
 
     // A new file changes the image count: stale, and the new data is loaded.
     let added = root.join("Beta").join("character02").join("99_new.png");

@@ -80,7 +80,11 @@ pub(super) fn source_key(files: &[&Path]) -> Result<u64> {
 }
 
 /// The pixels of `images` images stored at `path` under `key`, or why they cannot be used.
-pub(super) fn read(path: &Path, key: u64, images: usize) -> std::result::Result<Vec<f32>, CacheStatus> {
+pub(super) fn read(
+    path: &Path,
+    key: u64,
+    images: usize,
+) -> std::result::Result<Vec<f32>, CacheStatus> {
     let bytes = match std::fs::read(path) {
         Ok(bytes) => bytes,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
@@ -95,7 +99,9 @@ pub(super) fn read(path: &Path, key: u64, images: usize) -> std::result::Result<
     let u64_at = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"));
     let version = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
     if version != VERSION {
-        return Err(corrupt(&format!("format version {version}, expected {VERSION}")));
+        return Err(corrupt(&format!(
+            "format version {version}, expected {VERSION}"
+        )));
     }
     let body = bytes.len() - 8;
     let mut hash = Fnv::new();
@@ -108,7 +114,9 @@ pub(super) fn read(path: &Path, key: u64, images: usize) -> std::result::Result<
     }
     let stored = u64_at(20) as usize;
     if stored != images || body - HEADER != images * IMAGE_PIXELS * 4 {
-        return Err(corrupt(&format!("holds {stored} images, the sources {images}")));
+        return Err(corrupt(&format!(
+            "holds {stored} images, the sources {images}"
+        )));
     }
     Ok(bytes[HEADER..body]
         .chunks_exact(4)

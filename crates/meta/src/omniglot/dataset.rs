@@ -24,7 +24,7 @@ use super::decode::{load_image, IMAGE_PIXELS};
 use super::error::{io_error, OmniglotError, Result};
 
 /// One character of one alphabet: all its drawings, decoded to 28×28 ink maps.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Character {
     /// Alphabet folder name, e.g. `Greek`.
     pub alphabet: String,
@@ -34,12 +34,20 @@ pub struct Character {
     pixels: Vec<f32>,
 }
 
+impl std::fmt::Debug for Character {
+    /// Names and counts, not the thousands of pixel values.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Character({}, {} images)", self.label(), self.len())
+    }
+}
+
 impl Character {
     /// Number of drawings.
     pub fn len(&self) -> usize {
         self.pixels.len() / IMAGE_PIXELS
     }
 
+    /// Whether the character folder held no drawings.
     pub fn is_empty(&self) -> bool {
         self.pixels.is_empty()
     }
@@ -135,7 +143,11 @@ impl Omniglot {
 
     /// The distinct alphabet names, sorted.
     pub fn alphabets(&self) -> Vec<&str> {
-        let mut names: Vec<&str> = self.characters.iter().map(|c| c.alphabet.as_str()).collect();
+        let mut names: Vec<&str> = self
+            .characters
+            .iter()
+            .map(|c| c.alphabet.as_str())
+            .collect();
         names.dedup(); // characters are sorted by alphabet
         names
     }
@@ -198,14 +210,37 @@ fn list<P: AsRef<Path>>(roots: &[P]) -> Result<Vec<Listed>> {
         .collect())
 }
 
-/// Sorted entries of `folder`, as (name, path), skipping hidden ones.
-fn entries(folder: &Path) -> Result<Vec<(String, PathBuf)>> {
+/// What a folder entry is, for the listing.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Folder,
+    File,
+    Other,
+}
+
+/// Sorted entries of `folder` of the given kind, as (name, path), skipping hidden ones.
+///
+/// NOTE: the kind comes from the directory entry itself where the platform provides it, which
+/// saves a `stat` per file (thousands of them); symbolic links are followed.
+fn entries(folder: &Path, wanted: Kind) -> Result<Vec<(String, PathBuf)>> {
     let mut entries = Vec::new();
     for entry in std::fs::read_dir(folder).map_err(io_error(folder))? {
         let entry = entry.map_err(io_error(folder))?;
         let name = entry.file_name().to_string_lossy().into_owned();
-        if !name.starts_with('.') {
-            entries.push((name, entry.path()));
+        if name.starts_with('.') {
+            continue;
+        }
+        let path = entry.path();
+        let file_type = entry.file_type().map_err(io_error(&path))?;
+        let kind = if file_type.is_dir() || (file_type.is_symlink() && path.is_dir()) {
+            Kind::Folder
+        } else if file_type.is_file() || (file_type.is_symlink() && path.is_file()) {
+            Kind::File
+        } else {
+            Kind::Other
+        };
+        if kind == wanted {
+            entries.push((name, path));
         }
     }
     entries.sort();
@@ -213,20 +248,15 @@ fn entries(folder: &Path) -> Result<Vec<(String, PathBuf)>> {
 }
 
 fn subfolders(folder: &Path) -> Result<Vec<(String, PathBuf)>> {
-    Ok(entries(folder)?
-        .into_iter()
-        .filter(|(_, path)| path.is_dir())
-        .collect())
+    entries(folder, Kind::Folder)
 }
 
 fn png_files(folder: &Path) -> Result<Vec<PathBuf>> {
-    Ok(entries(folder)?
+    Ok(entries(folder, Kind::File)?
         .into_iter()
         .filter(|(_, path)| {
-            path.is_file()
-                && path
-                    .extension()
-                    .is_some_and(|ext| ext.eq_ignore_ascii_case("png"))
+            path.extension()
+                .is_some_and(|ext| ext.eq_ignore_ascii_case("png"))
         })
         .map(|(_, path)| path)
         .collect())

@@ -15,7 +15,10 @@ pub enum OmniglotError {
     /// A root folder holds no alphabet folders.
     NoAlphabets(PathBuf),
     /// Reading or writing a file or folder failed.
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     /// A file is not a PNG the loader can read (corrupt, or an unsupported colour type).
     Decode { path: PathBuf, message: String },
     /// An image is not of the expected size.

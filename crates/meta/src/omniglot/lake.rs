@@ -91,7 +91,11 @@ fn read_run(folder: &Path, name: &str) -> Result<Run> {
     let labels_path = run.join("class_labels.txt");
     let text = std::fs::read_to_string(&labels_path).map_err(io_error(&labels_path))?;
     let mut labels: Vec<Option<usize>> = vec![None; WAYS];
-    for (number, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+    for (number, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
         let malformed = |message: String| OmniglotError::Malformed {
             path: labels_path.clone(),
             line: number + 1,
@@ -147,7 +151,10 @@ fn read_run(folder: &Path, name: &str) -> Result<Run> {
 
 /// The `NN` of `<run>/<stem>NN.png`, if `path` has that form.
 fn numbered(path: &str, run: &str, stem: &str) -> Option<usize> {
-    let rest = path.strip_prefix(run)?.strip_prefix('/')?.strip_prefix(stem)?;
+    let rest = path
+        .strip_prefix(run)?
+        .strip_prefix('/')?
+        .strip_prefix(stem)?;
     let digits = rest.strip_suffix(".png")?;
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
@@ -180,7 +187,12 @@ pub fn score(runs: &[Run], predictions: &[Vec<usize>]) -> Score {
                 predicted.len(),
                 run.labels.len()
             );
-            let wrong = run.labels.iter().zip(predicted).filter(|(a, b)| a != b).count();
+            let wrong = run
+                .labels
+                .iter()
+                .zip(predicted)
+                .filter(|(a, b)| a != b)
+                .count();
             wrong_total += wrong;
             items_total += run.labels.len();
             100.0 * wrong as f64 / run.labels.len() as f64

@@ -43,7 +43,10 @@ impl Rotation {
     /// If either slice is not 28×28.
     pub fn apply(self, image: &[f32], out: &mut [f32]) {
         let n = IMAGE_SIZE;
-        assert!(image.len() == n * n && out.len() == n * n, "Rotation::apply: not 28×28");
+        assert!(
+            image.len() == n * n && out.len() == n * n,
+            "Rotation::apply: not 28×28"
+        );
         for r in 0..n {
             for c in 0..n {
                 let (source_row, source_column) = match self {
@@ -77,6 +80,13 @@ impl Class {
 }
 
 /// Each class in its four rotations (each a class of its own): 4× as many classes, sorted.
+///
+/// ```
+/// use meta::omniglot::{rotated, Class, Rotation};
+/// let classes = rotated(&[Class::plain(7), Class::plain(2)]);
+/// assert_eq!(classes.len(), 8);
+/// assert_eq!(classes[1], Class { character: 2, rotation: Rotation::R90 });
+/// ```
 pub fn rotated(classes: &[Class]) -> Vec<Class> {
     let all: BTreeSet<Class> = classes
         .iter()
@@ -195,5 +205,9 @@ fn deal<T: Clone>(items: &mut [T], counts: Counts, seed: u64, what: &str) -> Res
     items.shuffle(&mut StdRng::seed_from_u64(seed));
     let (train, rest) = items.split_at(counts.train);
     let (validation, rest) = rest.split_at(counts.validation);
-    Ok([train.to_vec(), validation.to_vec(), rest[..counts.test].to_vec()])
+    Ok([
+        train.to_vec(),
+        validation.to_vec(),
+        rest[..counts.test].to_vec(),
+    ])
 }

@@ -7,6 +7,7 @@
 //! 3. [`learner`] — the inner loop of every algorithm, and θ/α as `MetaParams`.
 //! 4. [`trainer`] — meta-batches, vectorised or per task, in parallel and deterministic.
 //! 5. [`eval`] — the evaluation protocol and confidence intervals.
+//! 6. [`omniglot`] — the Omniglot data: loading, splits, N-way K-shot tasks, Lake's benchmark.
 //!
 //! The chapter below (`docs/05-meta-sgd.md`) derives the algorithm and draws the tape of
 //! one meta-step.
@@ -14,6 +15,7 @@
 
 pub mod eval;
 pub mod learner;
+pub mod omniglot;
 pub mod sinusoid;
 pub mod task;
 pub mod trainer;

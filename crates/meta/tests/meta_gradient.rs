@@ -6,7 +6,7 @@ use autograd::{hvp, Var};
 use meta::{
     Algorithm, AlphaInit, Execution, InnerLoop, MetaParams, MetaTrainer, Sinusoid, Task, TaskSource,
 };
-use nn::{mlp, Activation, Adam, Module, Params};
+use nn::{mlp, Activation, Adam, Params};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use tensor::{DType, Tensor};

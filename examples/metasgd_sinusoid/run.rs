@@ -177,11 +177,11 @@ impl Progress {
         match &self.bar {
             Some(bar) => {
                 bar.set_position(iteration as u64);
-                if iteration % 50 == 0 {
+                if iteration.is_multiple_of(50) {
                     bar.set_message(format!("meta-loss {loss:.3}"));
                 }
             }
-            None if iteration % (self.total / 20).max(1) == 0 => {
+            None if iteration.is_multiple_of((self.total / 20).max(1)) => {
                 let rate = iteration as f64 / started.elapsed().as_secs_f64();
                 println!(
                     "iteration {iteration}/{}: meta-loss {loss:.3} ({rate:.0} it/s)",

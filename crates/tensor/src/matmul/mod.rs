@@ -7,7 +7,17 @@
 //! - [`gemm`] is the kernel on one pair of matrices (blocked, packed, SIMD).
 //! - This file maps batched tensors onto it.
 
+mod driver;
 pub mod gemm;
+mod kernel;
+#[cfg(target_arch = "x86_64")]
+mod kernel_avx2;
+mod pack;
+#[cfg(target_arch = "x86_64")]
+mod simd_avx2;
+mod small;
+#[cfg(target_arch = "x86_64")]
+mod small_avx2;
 
 pub use gemm::{gemm, MatMut, MatRef};
 
@@ -115,7 +125,9 @@ fn batched<T: Element>(
     shape.extend_from_slice(&[m, n]);
     let count: usize = batch.iter().product();
     let mut out = vec![T::ZERO; count * m * n];
-    if m * n == 0 {
+    if m * n * k == 0 {
+        // Nothing to compute: an empty result, or empty sums (zeros). (A view of an empty
+        // operand may also start past the end of its storage.)
         return Tensor::from_parts(out, &shape);
     }
     let (a_offsets, b_offsets) = (batch_offsets(a, batch), batch_offsets(b, batch));
@@ -134,4 +146,60 @@ fn batched<T: Element>(
         out.chunks_mut(m * n).enumerate().for_each(one);
     }
     Tensor::from_parts(out, &shape)
+}
+
+/// Helpers for the unit tests of the GEMM paths that the integration tests cannot reach
+/// on every machine (the portable kernels, on a CPU with AVX2).
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::{MatMut, MatRef};
+    use crate::element::{DType, Element};
+    use rand::rngs::StdRng;
+    use rand::{Rng, SeedableRng};
+
+    /// `len` random entries in `[-1, 1)`.
+    pub fn random<T: Element>(len: usize, seed: u64) -> Vec<T> {
+        let mut rng = StdRng::seed_from_u64(seed);
+        (0..len)
+            .map(|_| T::from_f64(rng.random_range(-1.0..1.0)))
+            .collect()
+    }
+
+    /// Runs `product` on an `m × k` by `k × n` product, with B row-major or stored
+    /// transposed, and checks C (row-major) against the naive sum in f64, to within
+    /// `(k + 2)·ε·Σ_p |a_ip·b_pj|`.
+    pub fn check<T: Element>(
+        (m, k, n): (usize, usize, usize),
+        b_transposed: bool,
+        product: impl Fn(MatRef<T>, MatRef<T>, MatMut<T>),
+    ) {
+        let (a, b) = (random::<T>(m * k, 1), random::<T>(k * n, 2));
+        let a_mat = MatRef::new(&a, m, k, k, 1);
+        let b_mat = if b_transposed {
+            MatRef::new(&b, n, k, k, 1).t()
+        } else {
+            MatRef::new(&b, k, n, n, 1)
+        };
+        let mut c = vec![T::from_f64(f64::NAN); m * n];
+        product(a_mat, b_mat, MatMut::new(&mut c, m, n, n));
+        let eps = match T::DTYPE {
+            DType::F32 => f32::EPSILON as f64,
+            DType::F64 => f64::EPSILON,
+        };
+        for i in 0..m {
+            for j in 0..n {
+                let (mut want, mut magnitude) = (0.0, 0.0);
+                for p in 0..k {
+                    let product = a_mat.at(i, p).to_f64() * b_mat.at(p, j).to_f64();
+                    want += product;
+                    magnitude += product.abs();
+                }
+                let got = c[i * n + j].to_f64();
+                assert!(
+                    (got - want).abs() <= (k + 2) as f64 * eps * magnitude,
+                    "{m}×{k}×{n}: C[{i}, {j}] = {got}, naive {want}"
+                );
+            }
+        }
+    }
 }

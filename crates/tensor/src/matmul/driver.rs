@@ -112,23 +112,27 @@ pub(crate) fn blocked<T: Element>(
 }
 
 /// Splits the rows `0..m` into bands for the tasks: one band when not parallel; otherwise
-/// about one band per `MC` rows, rounded up to a multiple of the thread count so the
-/// threads get equal shares. Bands start on multiples of `mr` and hold equal numbers of
-/// `mr`-row panels (±1), since a partial panel costs the kernel as much as a full one.
+/// [`BANDS_PER_THREAD`] per thread (more if a band would exceed `mc` rows, fewer if there
+/// are fewer panels). Bands start on multiples of `mr` and hold equal numbers of `mr`-row
+/// panels (±1), since a partial panel costs the kernel as much as a full one.
 fn row_bands(m: usize, mr: usize, mc: usize, parallel: bool) -> Vec<Range<usize>> {
     if !parallel {
         return std::iter::once(0..m).collect();
     }
     let panels = m.div_ceil(mr);
-    let threads = rayon::current_num_threads();
-    let count = panels
-        .div_ceil(mc / mr)
-        .next_multiple_of(threads)
+    let count = (BANDS_PER_THREAD * rayon::current_num_threads())
+        .max(panels.div_ceil(mc / mr))
         .min(panels);
     (0..count)
         .map(|t| (t * panels / count * mr).min(m)..((t + 1) * panels / count * mr).min(m))
         .collect()
 }
+
+/// Bands of C per thread. More than one, so that rayon can even out the threads' shares
+/// when one runs slower (on a shared machine, another process may hold its core); the
+/// cost of a smaller band is only that each B̂ micro-panel, loaded into L1, serves fewer
+/// A panels.
+const BANDS_PER_THREAD: usize = 4;
 
 /// The two inner loops: `C[..mc, ..nc] (+)= Â · B̂` for one packed A block (`mc × kc`) and
 /// one packed B block (`kc × nc`), tile by tile. `c` starts at the block's top-left entry.

@@ -19,19 +19,16 @@ mod small;
 #[cfg(target_arch = "x86_64")]
 mod small_avx2;
 
-pub use gemm::{gemm, MatMut, MatRef};
+pub use gemm::{gemm, MatMut, MatRef, DIRECT_MAX_MUL_ADDS, PARALLEL_MIN_MUL_ADDS};
 
 use rayon::prelude::*;
 
 use crate::element::Element;
 use crate::error::{fmt_shape, Result, TensorError};
-use crate::layout::{broadcast_shapes, contiguous_strides, Shape};
+use crate::layout::{broadcast_shapes, Shape, Strides};
 use crate::tensor::Tensor;
 use crate::view::or_panic;
 use crate::with_dtype;
-
-/// Below this many multiply-adds in a whole batched product, run batches on one thread.
-const PARALLEL_BATCH_MIN_FLOPS: usize = 1 << 18;
 
 impl Tensor {
     /// The matrix product, batched over leading axes.
@@ -91,26 +88,41 @@ impl Tensor {
     }
 }
 
-/// Storage offsets of each batch's matrix in `x`, for the broadcast batch shape.
-fn batch_offsets(x: &Tensor, batch: &[usize]) -> Vec<usize> {
-    let nb = x.ndim() - 2;
-    let mut shape: Shape = batch.into();
-    shape.extend_from_slice(&x.shape()[nb..]);
-    let layout = x
-        .layout()
-        .broadcast_to(&shape)
-        .expect("batch shape checked");
-    let count: usize = batch.iter().product();
-    let index_strides = contiguous_strides(batch);
-    (0..count)
-        .map(|flat| {
-            let mut offset = layout.offset;
-            for (axis, &step) in index_strides.iter().enumerate() {
-                offset += (flat / step) % batch[axis] * layout.strides[axis];
-            }
-            offset
-        })
-        .collect()
+/// Where each batch's matrix of an operand starts in its storage.
+struct BatchOffsets<'a> {
+    offset: usize,
+    /// The broadcast batch shape, and the operand's stride along each of its axes (0 where
+    /// the operand has no such axis or has size 1 there: it repeats).
+    batch: &'a [usize],
+    strides: Strides,
+}
+
+impl<'a> BatchOffsets<'a> {
+    fn new(x: &Tensor, batch: &'a [usize]) -> Self {
+        let own = x.ndim() - 2;
+        let missing = batch.len() - own;
+        let strides = (0..batch.len())
+            .map(|axis| match axis.checked_sub(missing) {
+                Some(own_axis) if x.shape()[own_axis] > 1 => x.strides()[own_axis],
+                _ => 0,
+            })
+            .collect();
+        BatchOffsets {
+            offset: x.layout().offset,
+            batch,
+            strides,
+        }
+    }
+
+    /// The storage offset of batch number `flat` (row-major over the batch shape).
+    fn at(&self, flat: usize) -> usize {
+        let (mut offset, mut rest) = (self.offset, flat);
+        for (&size, &stride) in self.batch.iter().zip(&self.strides).rev() {
+            offset += rest % size * stride;
+            rest /= size;
+        }
+        offset
+    }
 }
 
 fn batched<T: Element>(
@@ -130,17 +142,17 @@ fn batched<T: Element>(
         // operand may also start past the end of its storage.)
         return Tensor::from_parts(out, &shape);
     }
-    let (a_offsets, b_offsets) = (batch_offsets(a, batch), batch_offsets(b, batch));
+    let (a_offsets, b_offsets) = (BatchOffsets::new(a, batch), BatchOffsets::new(b, batch));
     let (a_data, b_data) = (a.storage_slice::<T>(), b.storage_slice::<T>());
     let [a_rs, a_cs] = [a.strides()[a.ndim() - 2], a.strides()[a.ndim() - 1]];
     let [b_rs, b_cs] = [b.strides()[b.ndim() - 2], b.strides()[b.ndim() - 1]];
     let one = |(i, c): (usize, &mut [T])| {
-        let lhs = MatRef::new(&a_data[a_offsets[i]..], m, k, a_rs, a_cs);
-        let rhs = MatRef::new(&b_data[b_offsets[i]..], k, n, b_rs, b_cs);
+        let lhs = MatRef::new(&a_data[a_offsets.at(i)..], m, k, a_rs, a_cs);
+        let rhs = MatRef::new(&b_data[b_offsets.at(i)..], k, n, b_rs, b_cs);
         gemm(lhs, rhs, MatMut::new(c, m, n, n), false);
     };
     // Each batch writes its own slice of the output, so the split is deterministic.
-    if count > 1 && count * m * n * k >= PARALLEL_BATCH_MIN_FLOPS {
+    if count > 1 && count * m * n * k >= PARALLEL_MIN_MUL_ADDS {
         out.par_chunks_mut(m * n).enumerate().for_each(one);
     } else {
         out.chunks_mut(m * n).enumerate().for_each(one);

@@ -62,10 +62,9 @@ pub(crate) fn blocked<T: Element>(
         band_slices.push(head);
         rest = tail;
     }
-    let mut a_buffers: Vec<PackBuffer<T>> = bands
-        .iter()
-        .map(|band| PackBuffer::new(kc_max * band.len().min(mc_max).next_multiple_of(mr)))
-        .collect();
+    // Each task packs its Â blocks into a buffer of its own (one per rayon job).
+    let longest_band = bands.iter().map(|band| band.len()).max().unwrap_or(0);
+    let a_len = kc_max * longest_band.min(mc_max).next_multiple_of(mr);
     let mut b_buffer = PackBuffer::new(kc_max * nc_max.next_multiple_of(nr));
 
     for jc in (0..n).step_by(nc_max) {
@@ -82,30 +81,23 @@ pub(crate) fn blocked<T: Element>(
             let b_packed = b_buffer.as_slice();
             // The first `pc` block stores into C (unless accumulating); later ones add.
             let add = accumulate || pc > 0;
-            let run_band = |((band, c_band), a_buffer): (
-                (&Range<usize>, &mut &mut [T]),
-                &mut PackBuffer<T>,
-            )| {
-                for ic in band.clone().step_by(mc_max) {
-                    let mc = mc_max.min(band.end - ic);
-                    let a_packed = a_buffer.as_mut_slice();
-                    pack(a.submatrix(ic, pc, mc, kc), mr, a_packed, false);
-                    let c_block = &mut c_band[(ic - band.start) * rs_c + jc..];
-                    macro_kernel(kernel, kc, a_packed, b_packed, c_block, rs_c, mc, nc, add);
-                }
-            };
+            let run_band =
+                |a_buffer: &mut PackBuffer<T>, (band, c_band): (&Range<usize>, &mut &mut [T])| {
+                    for ic in band.clone().step_by(mc_max) {
+                        let mc = mc_max.min(band.end - ic);
+                        let a_packed = a_buffer.as_mut_slice();
+                        pack(a.submatrix(ic, pc, mc, kc), mr, a_packed, false);
+                        let c_block = &mut c_band[(ic - band.start) * rs_c + jc..];
+                        macro_kernel(kernel, kc, a_packed, b_packed, c_block, rs_c, mc, nc, add);
+                    }
+                };
             if parallel {
-                bands
-                    .par_iter()
-                    .zip(band_slices.par_iter_mut())
-                    .zip(a_buffers.par_iter_mut())
-                    .for_each(run_band);
+                let tasks = bands.par_iter().zip(band_slices.par_iter_mut());
+                tasks.for_each_init(|| PackBuffer::new(a_len), run_band);
             } else {
-                bands
-                    .iter()
-                    .zip(band_slices.iter_mut())
-                    .zip(a_buffers.iter_mut())
-                    .for_each(run_band);
+                let mut a_buffer = PackBuffer::new(a_len);
+                let tasks = bands.iter().zip(band_slices.iter_mut());
+                tasks.for_each(|task| run_band(&mut a_buffer, task));
             }
         }
     }

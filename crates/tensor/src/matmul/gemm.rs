@@ -1,8 +1,9 @@
 //! GEMM: `C = A·B` (or `C += A·B`) on one pair of strided matrices — the interface, and
 //! the choice between the two ways of computing it.
 //!
-//! - Small products (few multiply-adds, or a single row or column) take the direct path
-//!   ([`super::small`]): plain loops, nothing to set up.
+//! - Small products (few multiply-adds), and thin ones (a few rows or columns), take the
+//!   direct path ([`super::small`]): register-blocked loops straight over the operands,
+//!   nothing to allocate or pack.
 //! - Everything else takes the blocked path ([`super::driver`]), BLIS style: blocks of A
 //!   and B are packed ([`super::pack`]) into the order a register-blocked micro-kernel
 //!   reads them ([`super::kernel`], with AVX2+FMA versions in [`super::kernel_avx2`]).
@@ -10,6 +11,7 @@
 //!
 //! Both paths sum over `k` in increasing order for every entry, and neither splits that sum
 //! among threads, so results do not depend on the number of threads.
+
 use super::driver::blocked;
 use super::kernel::MicroKernel;
 use super::small::direct;
@@ -17,11 +19,11 @@ use crate::element::Element;
 
 /// Up to this many multiply-adds (`m·n·k`), products take the direct path.
 ///
-/// Measured on a 2-core Zen 3 (`examples/gemm_paths.rs`-style timings, f32 squares): the
-/// direct kernels run at the single-core peak (≈ 95 GFLOP/s) from n ≈ 32 to n ≈ 192, while
-/// the blocked path pays ≈ 0.5 µs to set up, and on two threads another 10–30 µs to start
-/// and join its tasks, so it only pulls ahead past n ≈ 128 (2²¹ multiply-adds), where
-/// those costs are under a fifth of the work.
+/// Measured on a 2-core Zen 3, timing both paths on f32 squares: the direct kernels run
+/// near the single-core peak (≈ 95 GFLOP/s) from n ≈ 32 to n ≈ 192, while the blocked
+/// path pays ≈ 0.5 µs to set up, and on two threads another 10–30 µs to start and join its
+/// tasks, so it only pulls ahead past n ≈ 128 (2²¹ multiply-adds), where those costs are
+/// a small part of the work.
 pub const DIRECT_MAX_MUL_ADDS: usize = 128 * 128 * 128;
 
 /// From this many multiply-adds on, the blocked path splits C among rayon threads.

@@ -533,3 +533,27 @@ fn gemm_rejects_overlapping_output_rows() {
         false,
     );
 }
+
+#[test]
+#[should_panic(expected = "gemm: an operand's data is too short")]
+fn gemm_rejects_short_data() {
+    let (a, b, mut c) = ([0.0f32; 5], [0.0f32; 6], [0.0f32; 4]);
+    gemm(
+        MatRef::new(&a, 2, 3, 3, 1),
+        MatRef::new(&b, 3, 2, 2, 1),
+        MatMut::new(&mut c, 2, 2, 2),
+        false,
+    );
+}
+
+#[test]
+#[should_panic(expected = "gemm: an operand's data is too short")]
+fn gemm_rejects_overflowing_strides() {
+    let (a, b, mut c) = ([0.0f32; 6], [0.0f32; 6], [0.0f32; 4]);
+    gemm(
+        MatRef::new(&a, 2, 3, usize::MAX / 2, 1),
+        MatRef::new(&b, 3, 2, 2, 1),
+        MatMut::new(&mut c, 2, 2, 2),
+        false,
+    );
+}

@@ -86,6 +86,13 @@ impl<'a, T: Element> MatRef<'a, T> {
         )
     }
 
+    /// Whether every entry's index `i·row_stride + j·col_stride` lies inside `data` (and is
+    /// computed without overflow).
+    pub fn fits(&self) -> bool {
+        span(self.rows, self.cols, self.row_stride, self.col_stride)
+            .is_some_and(|len| len <= self.data.len())
+    }
+
     /// The transpose, as a view (strides swapped).
     pub fn t(self) -> Self {
         MatRef::new(
@@ -116,6 +123,23 @@ impl<'a, T: Element> MatMut<'a, T> {
             row_stride,
         }
     }
+
+    /// Whether every entry's index `i·row_stride + j` lies inside `data` (and is computed
+    /// without overflow).
+    pub fn fits(&self) -> bool {
+        span(self.rows, self.cols, self.row_stride, 1).is_some_and(|len| len <= self.data.len())
+    }
+}
+
+/// The length of storage a `rows × cols` matrix with these strides spans (one past its
+/// last entry), or `None` if that overflows.
+fn span(rows: usize, cols: usize, row_stride: usize, col_stride: usize) -> Option<usize> {
+    if rows == 0 || cols == 0 {
+        return Some(0);
+    }
+    let last_row = (rows - 1).checked_mul(row_stride)?;
+    let last_col = (cols - 1).checked_mul(col_stride)?;
+    last_row.checked_add(last_col)?.checked_add(1)
 }
 
 /// `c = a·b`, or `c += a·b` when `accumulate`.
@@ -149,6 +173,11 @@ pub fn gemm<T: Element>(a: MatRef<T>, b: MatRef<T>, c: MatMut<T>, accumulate: bo
         "gemm: output rows overlap (row stride {} < {} columns)",
         c.row_stride,
         c.cols
+    );
+    // Every index computed from here on is then below a slice length: no overflow.
+    assert!(
+        a.fits() && b.fits() && c.fits(),
+        "gemm: an operand's data is too short for its shape and strides"
     );
     let (m, k, n) = (a.rows, a.cols, b.cols);
     if m == 0 || n == 0 {

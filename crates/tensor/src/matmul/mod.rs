@@ -7,21 +7,28 @@
 //! - [`gemm`] is the kernel on one pair of matrices (blocked, packed, SIMD).
 //! - This file maps batched tensors onto it.
 
+mod driver;
 pub mod gemm;
+mod kernel;
+#[cfg(target_arch = "x86_64")]
+mod kernel_avx2;
+mod pack;
+#[cfg(target_arch = "x86_64")]
+mod simd_avx2;
+mod small;
+#[cfg(target_arch = "x86_64")]
+mod small_avx2;
 
-pub use gemm::{gemm, MatMut, MatRef};
+pub use gemm::{gemm, MatMut, MatRef, DIRECT_MAX_MUL_ADDS, PARALLEL_MIN_MUL_ADDS};
 
 use rayon::prelude::*;
 
 use crate::element::Element;
 use crate::error::{fmt_shape, Result, TensorError};
-use crate::layout::{broadcast_shapes, contiguous_strides, Shape};
+use crate::layout::{broadcast_shapes, Shape, Strides};
 use crate::tensor::Tensor;
 use crate::view::or_panic;
 use crate::with_dtype;
-
-/// Below this many multiply-adds in a whole batched product, run batches on one thread.
-const PARALLEL_BATCH_MIN_FLOPS: usize = 1 << 18;
 
 impl Tensor {
     /// The matrix product, batched over leading axes.
@@ -81,26 +88,41 @@ impl Tensor {
     }
 }
 
-/// Storage offsets of each batch's matrix in `x`, for the broadcast batch shape.
-fn batch_offsets(x: &Tensor, batch: &[usize]) -> Vec<usize> {
-    let nb = x.ndim() - 2;
-    let mut shape: Shape = batch.into();
-    shape.extend_from_slice(&x.shape()[nb..]);
-    let layout = x
-        .layout()
-        .broadcast_to(&shape)
-        .expect("batch shape checked");
-    let count: usize = batch.iter().product();
-    let index_strides = contiguous_strides(batch);
-    (0..count)
-        .map(|flat| {
-            let mut offset = layout.offset;
-            for (axis, &step) in index_strides.iter().enumerate() {
-                offset += (flat / step) % batch[axis] * layout.strides[axis];
-            }
-            offset
-        })
-        .collect()
+/// Where each batch's matrix of an operand starts in its storage.
+struct BatchOffsets<'a> {
+    offset: usize,
+    /// The broadcast batch shape, and the operand's stride along each of its axes (0 where
+    /// the operand has no such axis or has size 1 there: it repeats).
+    batch: &'a [usize],
+    strides: Strides,
+}
+
+impl<'a> BatchOffsets<'a> {
+    fn new(x: &Tensor, batch: &'a [usize]) -> Self {
+        let own = x.ndim() - 2;
+        let missing = batch.len() - own;
+        let strides = (0..batch.len())
+            .map(|axis| match axis.checked_sub(missing) {
+                Some(own_axis) if x.shape()[own_axis] > 1 => x.strides()[own_axis],
+                _ => 0,
+            })
+            .collect();
+        BatchOffsets {
+            offset: x.layout().offset,
+            batch,
+            strides,
+        }
+    }
+
+    /// The storage offset of batch number `flat` (row-major over the batch shape).
+    fn at(&self, flat: usize) -> usize {
+        let (mut offset, mut rest) = (self.offset, flat);
+        for (&size, &stride) in self.batch.iter().zip(&self.strides).rev() {
+            offset += rest % size * stride;
+            rest /= size;
+        }
+        offset
+    }
 }
 
 fn batched<T: Element>(
@@ -115,23 +137,81 @@ fn batched<T: Element>(
     shape.extend_from_slice(&[m, n]);
     let count: usize = batch.iter().product();
     let mut out = vec![T::ZERO; count * m * n];
-    if m * n == 0 {
+    if m * n * k == 0 {
+        // Nothing to compute: an empty result, or empty sums (zeros). (A view of an empty
+        // operand may also start past the end of its storage.)
         return Tensor::from_parts(out, &shape);
     }
-    let (a_offsets, b_offsets) = (batch_offsets(a, batch), batch_offsets(b, batch));
+    let (a_offsets, b_offsets) = (BatchOffsets::new(a, batch), BatchOffsets::new(b, batch));
     let (a_data, b_data) = (a.storage_slice::<T>(), b.storage_slice::<T>());
     let [a_rs, a_cs] = [a.strides()[a.ndim() - 2], a.strides()[a.ndim() - 1]];
     let [b_rs, b_cs] = [b.strides()[b.ndim() - 2], b.strides()[b.ndim() - 1]];
     let one = |(i, c): (usize, &mut [T])| {
-        let lhs = MatRef::new(&a_data[a_offsets[i]..], m, k, a_rs, a_cs);
-        let rhs = MatRef::new(&b_data[b_offsets[i]..], k, n, b_rs, b_cs);
+        let lhs = MatRef::new(&a_data[a_offsets.at(i)..], m, k, a_rs, a_cs);
+        let rhs = MatRef::new(&b_data[b_offsets.at(i)..], k, n, b_rs, b_cs);
         gemm(lhs, rhs, MatMut::new(c, m, n, n), false);
     };
     // Each batch writes its own slice of the output, so the split is deterministic.
-    if count > 1 && count * m * n * k >= PARALLEL_BATCH_MIN_FLOPS {
+    if count > 1 && count * m * n * k >= PARALLEL_MIN_MUL_ADDS {
         out.par_chunks_mut(m * n).enumerate().for_each(one);
     } else {
         out.chunks_mut(m * n).enumerate().for_each(one);
     }
     Tensor::from_parts(out, &shape)
+}
+
+/// Helpers for the unit tests of the GEMM paths that the integration tests cannot reach
+/// on every machine (the portable kernels, on a CPU with AVX2).
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::{MatMut, MatRef};
+    use crate::element::{DType, Element};
+    use rand::rngs::StdRng;
+    use rand::{Rng, SeedableRng};
+
+    /// `len` random entries in `[-1, 1)`.
+    pub fn random<T: Element>(len: usize, seed: u64) -> Vec<T> {
+        let mut rng = StdRng::seed_from_u64(seed);
+        (0..len)
+            .map(|_| T::from_f64(rng.random_range(-1.0..1.0)))
+            .collect()
+    }
+
+    /// Runs `product` on an `m × k` by `k × n` product, with B row-major or stored
+    /// transposed, and checks C (row-major) against the naive sum in f64, to within
+    /// `(k + 2)·ε·Σ_p |a_ip·b_pj|`.
+    pub fn check<T: Element>(
+        (m, k, n): (usize, usize, usize),
+        b_transposed: bool,
+        product: impl Fn(MatRef<T>, MatRef<T>, MatMut<T>),
+    ) {
+        let (a, b) = (random::<T>(m * k, 1), random::<T>(k * n, 2));
+        let a_mat = MatRef::new(&a, m, k, k, 1);
+        let b_mat = if b_transposed {
+            MatRef::new(&b, n, k, k, 1).t()
+        } else {
+            MatRef::new(&b, k, n, n, 1)
+        };
+        let mut c = vec![T::from_f64(f64::NAN); m * n];
+        product(a_mat, b_mat, MatMut::new(&mut c, m, n, n));
+        let eps = match T::DTYPE {
+            DType::F32 => f32::EPSILON as f64,
+            DType::F64 => f64::EPSILON,
+        };
+        for i in 0..m {
+            for j in 0..n {
+                let (mut want, mut magnitude) = (0.0, 0.0);
+                for p in 0..k {
+                    let product = a_mat.at(i, p).to_f64() * b_mat.at(p, j).to_f64();
+                    want += product;
+                    magnitude += product.abs();
+                }
+                let got = c[i * n + j].to_f64();
+                assert!(
+                    (got - want).abs() <= (k + 2) as f64 * eps * magnitude,
+                    "{m}×{k}×{n}: C[{i}, {j}] = {got}, naive {want}"
+                );
+            }
+        }
+    }
 }

@@ -1,0 +1,186 @@
+//! A 256-bit AVX2 register of `f32` or `f64`, behind one trait, so each AVX2 kernel
+//! ([`super::kernel_avx2`], [`super::small_avx2`]) is written once for both element types.
+//!
+//! The methods are thin wrappers over `std::arch` intrinsics, compiled with AVX2 and FMA
+//! enabled and inlined into kernels compiled the same way, so they cost nothing.
+//!
+//! # Safety
+//! Every method requires a CPU with AVX2 and FMA; the loads and stores also require their
+//! pointers to be valid for the lanes they touch (all `LANES`, or the first `count` for the
+//! `_first` variants, which touch no memory for the other lanes).
+
+#![deny(unsafe_op_in_unsafe_fn)]
+
+use std::arch::x86_64::*;
+
+use crate::element::Element;
+
+/// One AVX2 register of `LANES` elements of type `Elem`.
+pub(crate) trait Vector: Copy {
+    type Elem: Element;
+    const LANES: usize;
+
+    unsafe fn zero() -> Self;
+    /// All lanes set to `*src`.
+    unsafe fn splat(src: *const Self::Elem) -> Self;
+    unsafe fn load(src: *const Self::Elem) -> Self;
+    /// The first `count` lanes from `src`, the others zero (`count ≤ LANES`).
+    unsafe fn load_first(src: *const Self::Elem, count: usize) -> Self;
+    unsafe fn store(self, dst: *mut Self::Elem);
+    /// Stores the first `count` lanes only (`count ≤ LANES`).
+    unsafe fn store_first(self, dst: *mut Self::Elem, count: usize);
+    /// `self · b + c`, rounded once (fused multiply-add).
+    unsafe fn mul_add(self, b: Self, c: Self) -> Self;
+    unsafe fn add(self, b: Self) -> Self;
+    /// The sum of the lanes, by halves: lanes `l` and `l + LANES/2` first, and so on down.
+    unsafe fn sum(self) -> Self::Elem;
+}
+
+/// Eight `f32`.
+#[derive(Clone, Copy)]
+pub(crate) struct F32x8(__m256);
+
+/// Four `f64`.
+#[derive(Clone, Copy)]
+pub(crate) struct F64x4(__m256d);
+
+/// A lane mask with the first `count` 32-bit lanes set.
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+fn first_lanes_32(count: usize) -> __m256i {
+    _mm256_cmpgt_epi32(
+        _mm256_set1_epi32(count as i32),
+        _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
+    )
+}
+
+/// A lane mask with the first `count` 64-bit lanes set.
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+fn first_lanes_64(count: usize) -> __m256i {
+    _mm256_cmpgt_epi64(
+        _mm256_set1_epi64x(count as i64),
+        _mm256_setr_epi64x(0, 1, 2, 3),
+    )
+}
+
+impl Vector for F32x8 {
+    type Elem = f32;
+    const LANES: usize = 8;
+
+    #[inline]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn zero() -> Self {
+        F32x8(_mm256_setzero_ps())
+    }
+    #[inline]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn splat(src: *const f32) -> Self {
+        // SAFETY: the caller guarantees `src` is readable.
+        F32x8(unsafe { _mm256_broadcast_ss(&*src) })
+    }
+    #[inline]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn load(src: *const f32) -> Self {
+        // SAFETY: the caller guarantees 8 readable lanes.
+        F32x8(unsafe { _mm256_loadu_ps(src) })
+    }
+    #[inline]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn load_first(src: *const f32, count: usize) -> Self {
+        // SAFETY: the caller guarantees `count` readable lanes; masked lanes are not read.
+        F32x8(unsafe { _mm256_maskload_ps(src, first_lanes_32(count)) })
+    }
+    #[inline]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn store(self, dst: *mut f32) {
+        // SAFETY: the caller guarantees 8 writable lanes.
+        unsafe { _mm256_storeu_ps(dst, self.0) }
+    }
+    #[inline]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn store_first(self, dst: *mut f32, count: usize) {
+        // SAFETY: the caller guarantees `count` writable lanes; masked lanes are not written.
+        unsafe { _mm256_maskstore_ps(dst, first_lanes_32(count), self.0) }
+    }
+    #[inline]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn mul_add(self, b: Self, c: Self) -> Self {
+        F32x8(_mm256_fmadd_ps(self.0, b.0, c.0))
+    }
+    #[inline]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn add(self, b: Self) -> Self {
+        F32x8(_mm256_add_ps(self.0, b.0))
+    }
+    #[inline]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn sum(self) -> f32 {
+        let quad = _mm_add_ps(
+            _mm256_castps256_ps128(self.0),
+            _mm256_extractf128_ps(self.0, 1),
+        );
+        let pair = _mm_add_ps(quad, _mm_movehl_ps(quad, quad));
+        _mm_cvtss_f32(_mm_add_ss(pair, _mm_movehdup_ps(pair)))
+    }
+}
+
+impl Vector for F64x4 {
+    type Elem = f64;
+    const LANES: usize = 4;
+
+    #[inline]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn zero() -> Self {
+        F64x4(_mm256_setzero_pd())
+    }
+    #[inline]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn splat(src: *const f64) -> Self {
+        // SAFETY: the caller guarantees `src` is readable.
+        F64x4(unsafe { _mm256_broadcast_sd(&*src) })
+    }
+    #[inline]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn load(src: *const f64) -> Self {
+        // SAFETY: the caller guarantees 4 readable lanes.
+        F64x4(unsafe { _mm256_loadu_pd(src) })
+    }
+    #[inline]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn load_first(src: *const f64, count: usize) -> Self {
+        // SAFETY: the caller guarantees `count` readable lanes; masked lanes are not read.
+        F64x4(unsafe { _mm256_maskload_pd(src, first_lanes_64(count)) })
+    }
+    #[inline]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn store(self, dst: *mut f64) {
+        // SAFETY: the caller guarantees 4 writable lanes.
+        unsafe { _mm256_storeu_pd(dst, self.0) }
+    }
+    #[inline]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn store_first(self, dst: *mut f64, count: usize) {
+        // SAFETY: the caller guarantees `count` writable lanes; masked lanes are not written.
+        unsafe { _mm256_maskstore_pd(dst, first_lanes_64(count), self.0) }
+    }
+    #[inline]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn mul_add(self, b: Self, c: Self) -> Self {
+        F64x4(_mm256_fmadd_pd(self.0, b.0, c.0))
+    }
+    #[inline]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn add(self, b: Self) -> Self {
+        F64x4(_mm256_add_pd(self.0, b.0))
+    }
+    #[inline]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn sum(self) -> f64 {
+        let pair = _mm_add_pd(
+            _mm256_castpd256_pd128(self.0),
+            _mm256_extractf128_pd(self.0, 1),
+        );
+        _mm_cvtsd_f64(_mm_add_sd(pair, _mm_unpackhi_pd(pair, pair)))
+    }
+}

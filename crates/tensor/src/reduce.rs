@@ -189,6 +189,17 @@ fn reduce<T: Element>(x: &Tensor, plan: &Plan, fold: Fold) -> Vec<T> {
         }
         let walk = Walk::new(x.shape(), [x.strides(), &out_strides]);
         let (len, [si, so]) = (walk.run_len(), walk.run_strides());
+        if fold == Fold::Sum && si == 1 && so == 1 {
+            // A column sum of row-major data (the gradient of a broadcast bias): each run is
+            // a whole row, added into the outputs as slices so the loop vectorises. Each
+            // output still receives its inputs in the same order.
+            walk.for_each_run([x.layout().offset, 0], |[i, o]| {
+                for (slot, &v) in out[o..o + len].iter_mut().zip(&src[i..i + len]) {
+                    *slot += v;
+                }
+            });
+            return out;
+        }
         walk.for_each_run([x.layout().offset, 0], |[i, o]| {
             for k in 0..len {
                 let slot = &mut out[o + k * so];

@@ -12,6 +12,7 @@ pub mod gemm;
 pub use gemm::{gemm, MatMut, MatRef};
 
 use rayon::prelude::*;
+use smallvec::{smallvec, SmallVec};
 
 use crate::element::Element;
 use crate::error::{fmt_shape, Result, TensorError};
@@ -82,7 +83,11 @@ impl Tensor {
 }
 
 /// Storage offsets of each batch's matrix in `x`, for the broadcast batch shape.
-fn batch_offsets(x: &Tensor, batch: &[usize]) -> Vec<usize> {
+fn batch_offsets(x: &Tensor, batch: &[usize]) -> SmallVec<[usize; 1]> {
+    // Two plain matrices, the usual case in a small model: one offset, no allocation.
+    if batch.is_empty() {
+        return smallvec![x.layout().offset];
+    }
     let nb = x.ndim() - 2;
     let mut shape: Shape = batch.into();
     shape.extend_from_slice(&x.shape()[nb..]);

@@ -270,13 +270,13 @@ impl Tensor {
 
     /// The sum of all elements, as a 0-d tensor.
     pub fn sum_all(&self) -> Tensor {
-        let axes: Vec<isize> = (0..self.ndim() as isize).collect();
+        let axes: SmallVec<[isize; 4]> = (0..self.ndim() as isize).collect();
         self.sum(&axes, false)
     }
 
     /// The mean of all elements, as a 0-d tensor.
     pub fn mean_all(&self) -> Tensor {
-        let axes: Vec<isize> = (0..self.ndim() as isize).collect();
+        let axes: SmallVec<[isize; 4]> = (0..self.ndim() as isize).collect();
         self.mean(&axes, false)
     }
 
@@ -382,7 +382,7 @@ impl Tensor {
                 ),
             ));
         };
-        let axes: Vec<isize> = (0..ndim)
+        let axes: SmallVec<[isize; 4]> = (0..ndim)
             .filter(|&k| k < lead || (shape[k - lead] == 1 && self.shape()[k] != 1))
             .map(|k| k as isize)
             .collect();

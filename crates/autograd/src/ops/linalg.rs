@@ -27,7 +27,7 @@ impl Primitive for MatMul {
     //
     // Each gradient is made in its input's memory order. For an input that is a transposed
     // view (a weight used as `w.t()`) the same numbers are computed as a transpose,
-    // ∂L/∂B = (Gᵀ·A)ᵀ: then the transpose in `permute`'s rule hands `w` a row-major
+    // ∂L/∂B = (Gᵀ·A)ᵀ (and ∂L/∂A = (B·Gᵀ)ᵀ): then the transpose in `permute`'s rule hands `w` a row-major
     // gradient, and whatever is done with it next (an optimiser step, the squares and sums
     // of a second-order objective) runs on unit strides instead of striding across rows.
     fn vjp(&self, x: &[Var], _: &Var, g: &Var, needs: &[bool]) -> Grads {

@@ -10,6 +10,7 @@
 //! The sweep runs in grad mode `create_graph`: with it on, every VJP and every accumulation
 //! is recorded, so the gradients are `Var`s with a graph of their own — differentiable again.
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::fmt;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -211,28 +212,24 @@ fn sweep(outputs: &[&Var], seeds: Vec<Var>, is_target: &dyn Fn(&Var) -> bool) ->
     let mut found = IdMap::default();
     for p in (0..order.vars.len()).rev() {
         let Some(g) = grads[p].take() else { continue };
-        let var = &order.vars[p];
-        if is_target(var) {
+        let var = order.vars[p];
+        if order.is_target[p] {
             found.insert(var.id(), (var.clone(), g.clone()));
         }
         let Some(node) = var.node() else { continue };
-        let needs: SmallVec<[bool; 2]> = node
-            .inputs
-            .iter()
-            .map(|input| order.reaches_target(input))
-            .collect();
+        let edges = order.edges(p);
+        let needs: SmallVec<[bool; 2]> = edges.iter().map(|&q| order.reaches(q)).collect();
         if !needs.contains(&true) {
             continue;
         }
         let input_grads = node.op.vjp(&node.inputs, var, &g, &needs);
-        for ((input, need), input_grad) in node.inputs.iter().zip(needs).zip(input_grads) {
-            let (true, Some(mut input_grad)) = (need, input_grad) else {
+        for ((input, &q), input_grad) in node.inputs.iter().zip(edges).zip(input_grads) {
+            let (true, Some(mut input_grad)) = (order.reaches(q), input_grad) else {
                 continue;
             };
             if input_grad.shape() != input.shape() {
                 input_grad = input_grad.sum_to(input.shape());
             }
-            let q = order.position[&input.id()];
             grads[q] = Some(add_grad(grads[q].take(), input_grad));
         }
     }
@@ -247,61 +244,102 @@ fn add_grad(sum: Option<Var>, g: Var) -> Var {
     }
 }
 
-/// The nodes reachable from the outputs, in post-order, and which of them reach a target.
-struct Order {
-    vars: Vec<Var>,
+/// Marks an input that is not in the order (it requires no gradient).
+const NOT_IN_ORDER: usize = usize::MAX;
+
+/// The nodes reachable from the outputs, in post-order, which of them reach a target, and
+/// each node's inputs as positions in the order.
+///
+/// Everything the sweep needs is worked out here, once per node, so the sweep itself does no
+/// hashing: it only indexes vectors. The nodes are borrowed, not cloned: the outputs keep the
+/// whole graph alive while the engine runs.
+struct Order<'a> {
+    vars: Vec<&'a Var>,
+    /// Position of each node, by [`Var::id`] (only the outputs are looked up after `new`).
     position: IdMap<usize>,
+    is_target: Vec<bool>,
     reaches: Vec<bool>,
+    /// `edges[edge_start[p]..edge_start[p + 1]]`: the position of each input of node `p`,
+    /// or `NOT_IN_ORDER`.
+    edges: Vec<usize>,
+    edge_start: Vec<usize>,
 }
 
-impl Order {
-    fn new(outputs: &[&Var], is_target: &dyn Fn(&Var) -> bool) -> Order {
+impl<'a> Order<'a> {
+    fn new(outputs: &[&'a Var], is_target: &dyn Fn(&Var) -> bool) -> Order<'a> {
+        // Capacity for a small model's graph up front, so the vectors and the map do not
+        // grow step by step (each step is an allocation and, for the map, a rehash).
+        const EXPECTED_NODES: usize = 64;
         let mut order = Order {
-            vars: Vec::new(),
-            position: IdMap::default(),
-            reaches: Vec::new(),
+            vars: Vec::with_capacity(EXPECTED_NODES),
+            position: IdMap::with_capacity_and_hasher(EXPECTED_NODES, Default::default()),
+            is_target: Vec::with_capacity(EXPECTED_NODES),
+            reaches: Vec::with_capacity(EXPECTED_NODES),
+            edges: Vec::with_capacity(2 * EXPECTED_NODES),
+            edge_start: Vec::with_capacity(EXPECTED_NODES + 1),
         };
-        let mut visited: IdMap<()> = IdMap::default();
+        order.edge_start.push(0);
         // (var, inputs done): a var is pushed once to expand, and again to finish after its
-        // inputs. In a DAG every input is finished before the var that uses it.
-        let mut stack: Vec<(Var, bool)> = outputs
-            .iter()
-            .filter(|v| v.requires_grad())
-            .map(|&v| (v.clone(), false))
-            .collect();
+        // inputs. In a DAG every input is finished before the var that uses it. A var being
+        // expanded is in `position` as `NOT_IN_ORDER` until it finishes (that is the visited
+        // set: one map serves both).
+        let mut stack: Vec<(&'a Var, bool)> = Vec::with_capacity(EXPECTED_NODES);
+        stack.extend(
+            outputs
+                .iter()
+                .filter(|v| v.requires_grad())
+                .map(|&v| (v, false)),
+        );
         while let Some((var, inputs_done)) = stack.pop() {
             if inputs_done {
-                let reaches = is_target(&var)
-                    || var
-                        .node()
-                        .is_some_and(|node| node.inputs.iter().any(|i| order.reaches_target(i)));
-                order.position.insert(var.id(), order.vars.len());
-                order.vars.push(var);
-                order.reaches.push(reaches);
+                order.finish(var, is_target(var));
                 continue;
             }
-            if visited.insert(var.id(), ()).is_some() {
-                continue;
-            }
-            let inputs: SmallVec<[Var; 2]> = match var.node() {
-                Some(node) => node
-                    .inputs
-                    .iter()
-                    .filter(|i| i.requires_grad())
-                    .cloned()
-                    .collect(),
-                None => SmallVec::new(),
+            match order.position.entry(var.id()) {
+                Entry::Occupied(_) => continue,
+                Entry::Vacant(slot) => slot.insert(NOT_IN_ORDER),
             };
             stack.push((var, true));
-            stack.extend(inputs.into_iter().map(|i| (i, false)));
+            if let Some(node) = var.node() {
+                stack.extend(
+                    node.inputs
+                        .iter()
+                        .filter(|i| i.requires_grad())
+                        .map(|i| (i, false)),
+                );
+            }
         }
         order
     }
 
-    fn reaches_target(&self, var: &Var) -> bool {
-        self.position
-            .get(&var.id())
-            .is_some_and(|&p| self.reaches[p])
+    /// Appends `var`, whose inputs are all in the order already.
+    fn finish(&mut self, var: &'a Var, is_target: bool) {
+        let p = self.vars.len();
+        let mut reaches = is_target;
+        for input in var.node().map_or(&[][..], |node| &node.inputs[..]) {
+            let q = if input.requires_grad() {
+                self.position[&input.id()]
+            } else {
+                NOT_IN_ORDER
+            };
+            reaches |= self.reaches(q);
+            self.edges.push(q);
+        }
+        self.edge_start.push(self.edges.len());
+        self.position.insert(var.id(), p);
+        self.vars.push(var);
+        self.is_target.push(is_target);
+        self.reaches.push(reaches);
+    }
+
+    /// The positions of node `p`'s inputs.
+    fn edges(&self, p: usize) -> &[usize] {
+        &self.edges[self.edge_start[p]..self.edge_start[p + 1]]
+    }
+
+    /// True if the node at position `q` (possibly `NOT_IN_ORDER`) reaches a target.
+    fn reaches(&self, q: usize) -> bool {
+        q != NOT_IN_ORDER && self.reaches[q]
     }
 }
 

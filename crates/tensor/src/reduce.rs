@@ -189,6 +189,17 @@ fn reduce<T: Element>(x: &Tensor, plan: &Plan, fold: Fold) -> Vec<T> {
         }
         let walk = Walk::new(x.shape(), [x.strides(), &out_strides]);
         let (len, [si, so]) = (walk.run_len(), walk.run_strides());
+        if fold == Fold::Sum && si == 1 && so == 1 {
+            // A column sum of row-major data (the gradient of a broadcast bias): each run is
+            // a whole row, added into the outputs as slices so the loop vectorises. Each
+            // output still receives its inputs in the same order.
+            walk.for_each_run([x.layout().offset, 0], |[i, o]| {
+                for (slot, &v) in out[o..o + len].iter_mut().zip(&src[i..i + len]) {
+                    *slot += v;
+                }
+            });
+            return out;
+        }
         walk.for_each_run([x.layout().offset, 0], |[i, o]| {
             for k in 0..len {
                 let slot = &mut out[o + k * so];
@@ -259,13 +270,13 @@ impl Tensor {
 
     /// The sum of all elements, as a 0-d tensor.
     pub fn sum_all(&self) -> Tensor {
-        let axes: Vec<isize> = (0..self.ndim() as isize).collect();
+        let axes: SmallVec<[isize; 4]> = (0..self.ndim() as isize).collect();
         self.sum(&axes, false)
     }
 
     /// The mean of all elements, as a 0-d tensor.
     pub fn mean_all(&self) -> Tensor {
-        let axes: Vec<isize> = (0..self.ndim() as isize).collect();
+        let axes: SmallVec<[isize; 4]> = (0..self.ndim() as isize).collect();
         self.mean(&axes, false)
     }
 
@@ -371,7 +382,7 @@ impl Tensor {
                 ),
             ));
         };
-        let axes: Vec<isize> = (0..ndim)
+        let axes: SmallVec<[isize; 4]> = (0..ndim)
             .filter(|&k| k < lead || (shape[k - lead] == 1 && self.shape()[k] != 1))
             .map(|k| k as isize)
             .collect();

@@ -7,6 +7,8 @@
 //! Each view panics, naming the op and the shapes, when its arguments do not fit the
 //! tensor; `try_reshape` and `try_broadcast_to` return the same error as a `Result`.
 
+use smallvec::SmallVec;
+
 use crate::error::{fmt_shape, Result, TensorError};
 use crate::layout::{normalize_axis, Layout};
 use crate::tensor::Tensor;
@@ -68,7 +70,7 @@ impl Tensor {
         let ndim = self.ndim();
         let a = or_panic(normalize_axis("transpose", a, ndim));
         let b = or_panic(normalize_axis("transpose", b, ndim));
-        let mut perm: Vec<usize> = (0..ndim).collect();
+        let mut perm: SmallVec<[usize; 4]> = (0..ndim).collect();
         perm.swap(a, b);
         self.permute(&perm)
     }

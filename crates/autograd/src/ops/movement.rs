@@ -63,7 +63,7 @@ impl Var {
     pub fn transpose(&self, a: isize, b: isize) -> Var {
         let ndim = self.ndim() as isize;
         let (a, b) = ((a + ndim) % ndim.max(1), (b + ndim) % ndim.max(1));
-        let mut perm: Vec<usize> = (0..self.ndim()).collect();
+        let mut perm: SmallVec<[usize; 4]> = (0..self.ndim()).collect();
         perm.swap(a as usize, b as usize);
         self.permute(&perm)
     }
@@ -81,7 +81,7 @@ impl Primitive for Permute {
     }
     // A permutation's adjoint is its inverse: axis perm[k] of the input came from axis k.
     fn vjp(&self, _: &[Var], _: &Var, g: &Var, _: &[bool]) -> Grads {
-        let mut inverse = vec![0; self.0.len()];
+        let mut inverse: SmallVec<[usize; 4]> = smallvec![0; self.0.len()];
         for (k, &p) in self.0.iter().enumerate() {
             inverse[p] = k;
         }

@@ -43,7 +43,7 @@ impl Primitive for Sum {
 impl Var {
     /// The sum of all elements, as a 0-d `Var`.
     pub fn sum_all(&self) -> Var {
-        let axes: Vec<isize> = (0..self.ndim() as isize).collect();
+        let axes: SmallVec<[isize; 4]> = (0..self.ndim() as isize).collect();
         self.sum(&axes, false)
     }
 

@@ -1,0 +1,50 @@
+//! Times the autograd-overhead workloads (see `benches/workloads/mlp_overhead.rs`) without
+//! criterion, printing one parseable line per workload:
+//!
+//! ```text
+//! first_order: 12.34 us/iter
+//! second_order: 56.78 us/iter
+//! ```
+//!
+//! Each figure is the best, over several repeats, of the mean time per iteration of a timed
+//! loop — the same protocol as `benches/peers/autograd_overhead_torch.py`, so the two can be
+//! set side by side (`benches/peers/autograd_overhead_compare.sh` does that).
+//!
+//! `cargo run --release --example autograd_overhead [-- ITERATIONS REPEATS]`
+
+use std::hint::black_box;
+use std::time::Instant;
+
+#[path = "../benches/workloads/mlp_overhead.rs"]
+mod mlp_overhead;
+
+use mlp_overhead::Mlp;
+
+/// Best over `repeats` of the mean microseconds per call of `f` over `iterations` calls.
+fn best_us_per_iter<R>(iterations: usize, repeats: usize, mut f: impl FnMut() -> R) -> f64 {
+    for _ in 0..iterations / 10 + 1 {
+        black_box(f()); // warm-up: caches, allocator, lazy thread-locals
+    }
+    (0..repeats)
+        .map(|_| {
+            let start = Instant::now();
+            for _ in 0..iterations {
+                black_box(f());
+            }
+            start.elapsed().as_secs_f64() * 1e6 / iterations as f64
+        })
+        .fold(f64::INFINITY, f64::min)
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1).map(|a| a.parse::<usize>());
+    let iterations = args
+        .next()
+        .map_or(2000, |n| n.expect("ITERATIONS is a number"));
+    let repeats = args.next().map_or(7, |n| n.expect("REPEATS is a number"));
+    let mlp = Mlp::new(0);
+    let first = best_us_per_iter(iterations, repeats, || mlp.first_order());
+    println!("first_order: {first:.2} us/iter");
+    let second = best_us_per_iter(iterations, repeats, || mlp.second_order());
+    println!("second_order: {second:.2} us/iter");
+}

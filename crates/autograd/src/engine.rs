@@ -17,7 +17,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 use smallvec::SmallVec;
 
-use crate::mode::with_grad_mode;
+use crate::mode::{is_grad_enabled, with_grad_mode};
 use crate::var::Var;
 
 /// What to do with an input the outputs do not depend on.
@@ -237,10 +237,20 @@ fn sweep(outputs: &[&Var], seeds: Vec<Var>, is_target: &dyn Fn(&Var) -> bool) ->
 }
 
 /// `sum + g`, or `g` when there is nothing yet.
+///
+/// When nothing is being recorded the sum is a constant that only this sweep holds, so `g` is
+/// added into its buffer instead of allocating a new one.
 fn add_grad(sum: Option<Var>, g: Var) -> Var {
     match sum {
-        Some(sum) => &sum + &g,
         None => g,
+        Some(mut sum) if !is_grad_enabled() => {
+            match sum.unique_constant_value() {
+                Some(value) if value.shape() == g.shape() => value.add_assign(g.value()),
+                _ => return &sum + &g,
+            }
+            sum
+        }
+        Some(sum) => &sum + &g,
     }
 }
 

@@ -145,6 +145,13 @@ impl Var {
         });
     }
 
+    /// The value, mutably, if this is a constant that nothing else refers to (so changing it
+    /// cannot be observed elsewhere). The engine uses it to accumulate gradients in place.
+    pub(crate) fn unique_constant_value(&mut self) -> Option<&mut Tensor> {
+        let node = Arc::get_mut(&mut self.0)?;
+        (node.grad_fn.is_none() && !node.requires_grad).then_some(&mut node.value)
+    }
+
     /// The node that made this `Var` (`None` for leaves and constants).
     pub(crate) fn node(&self) -> Option<&Node> {
         self.0.grad_fn.as_ref()

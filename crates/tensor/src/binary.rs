@@ -10,6 +10,7 @@
 
 use rayon::prelude::*;
 
+use crate::buffer;
 use crate::element::Element;
 use crate::error::Result;
 use crate::layout::broadcast_shapes;
@@ -77,9 +78,11 @@ fn zip_map<T: Element>(
     if a.shape() == b.shape() {
         if let (Some(x), Some(y)) = (a.contiguous_slice::<T>(), b.contiguous_slice::<T>()) {
             let out: Vec<T> = if x.len() >= PARALLEL_MIN_ELEMENTS {
-                x.par_iter().zip(y).map(|(&u, &v)| f(u, v)).collect()
+                let mut out = buffer::with_capacity(x.len());
+                out.par_extend(x.par_iter().zip(y).map(|(&u, &v)| f(u, v)));
+                out
             } else {
-                x.iter().zip(y).map(|(&u, &v)| f(u, v)).collect()
+                buffer::collect(x.len(), x.iter().zip(y).map(|(&u, &v)| f(u, v)))
             };
             return Ok(Tensor::from_parts(out, a.shape()));
         }
@@ -90,7 +93,7 @@ fn zip_map<T: Element>(
         b.layout().broadcast_to(&shape)?,
     );
     let (x, y) = (a.storage_slice::<T>(), b.storage_slice::<T>());
-    let mut out = Vec::with_capacity(shape.iter().product());
+    let mut out = buffer::with_capacity(shape.iter().product());
     let walk = Walk::new(&shape, [&la.strides, &lb.strides]);
     let len = walk.run_len();
     match walk.run_strides() {
@@ -220,6 +223,40 @@ impl Tensor {
         self.zip(BinaryOp::Ge, other)
     }
 
+    /// `self += other`, with `other` broadcast to `self`'s shape. Writes into `self`'s buffer
+    /// when `self` is its only user (the usual case for a gradient being accumulated), else
+    /// into a copy.
+    ///
+    /// ```
+    /// use tensor::Tensor;
+    /// let mut sum = Tensor::from_vec(vec![1.0f32, 2.0], &[2])?;
+    /// sum.add_assign(&Tensor::from_vec(vec![10.0f32, 20.0], &[2])?);
+    /// assert_eq!(sum.to_vec::<f32>(), [11.0, 22.0]);
+    /// # Ok::<(), tensor::TensorError>(())
+    /// ```
+    ///
+    /// # Panics
+    /// If `other` does not broadcast to `self`'s shape or the element types differ.
+    pub fn add_assign(&mut self, other: &Tensor) {
+        or_panic(self.same_dtype("add_assign", other));
+        let other = or_panic(other.try_broadcast_to(self.shape()));
+        with_dtype!(self.dtype(), T => {
+            let target = self.make_mut_slice::<T>();
+            match other.contiguous_slice::<T>() {
+                Some(source) => {
+                    for (t, &s) in target.iter_mut().zip(source) {
+                        *t += s;
+                    }
+                }
+                None => {
+                    for (t, s) in target.iter_mut().zip(other.to_vec::<T>()) {
+                        *t += s;
+                    }
+                }
+            }
+        })
+    }
+
     /// `on_true` where `self` (the mask) is non-zero, else `on_false`; all three broadcast.
     ///
     /// ```
@@ -261,7 +298,7 @@ impl Tensor {
                 on_true.storage_slice::<T>(),
                 on_false.storage_slice::<T>(),
             );
-            let mut out = Vec::with_capacity(shape.iter().product());
+            let mut out = buffer::with_capacity(shape.iter().product());
             walk.for_each_run(starts, |[i, j, k]| {
                 out.extend((0..len).map(|n| {
                     if m[i + n * sm] != T::ZERO { t[j + n * st] } else { f[k + n * sf] }

@@ -15,6 +15,7 @@
 #![doc = include_str!("../../../docs/01-tensors.md")]
 
 pub mod binary;
+pub mod buffer;
 pub mod conv;
 pub mod create;
 pub mod display;

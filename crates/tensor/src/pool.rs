@@ -205,7 +205,7 @@ fn check_indices(
 
 fn max_with_indices<T: Element>(x: &Tensor, pool: &Pool) -> (Tensor, Vec<usize>) {
     let plane_len = pool.out_plane();
-    let mut out = vec![T::ZERO; pool.planes() * plane_len];
+    let mut out = crate::buffer::zeros::<T>(pool.planes() * plane_len);
     let mut indices = vec![0; out.len()];
     let x = Nchw::<T>::of(x);
     let (in_w, out_w) = (pool.in_hw.1, pool.out_hw.1);
@@ -274,7 +274,7 @@ fn max_with_indices<T: Element>(x: &Tensor, pool: &Pool) -> (Tensor, Vec<usize>)
 
 fn max_backward<T: Element>(g: &Tensor, indices: &[usize], pool: &Pool) -> Tensor {
     let (in_plane, out_plane) = (pool.in_plane(), pool.out_plane());
-    let mut out = vec![T::ZERO; pool.planes() * in_plane];
+    let mut out = crate::buffer::zeros::<T>(pool.planes() * in_plane);
     let grad = g.to_contiguous_cow::<T>();
     // Each plane's outputs scatter into that plane only (checked), in a fixed order.
     for_each_plane(&mut out, in_plane, pool.parallel(), |p, dst| {
@@ -301,7 +301,7 @@ fn max_gather<T: Element>(x: &Tensor, indices: &[usize], pool: &Pool) -> Tensor 
 }
 
 fn avg<T: Element>(x: &Tensor, pool: &Pool) -> Tensor {
-    let mut out = vec![T::ZERO; pool.planes() * pool.out_plane()];
+    let mut out = crate::buffer::zeros::<T>(pool.planes() * pool.out_plane());
     let x = Nchw::<T>::of(x);
     let count = T::from_f64((pool.kernel.0 * pool.kernel.1) as f64);
     for_each_plane(&mut out, pool.out_plane(), pool.parallel(), |p, values| {
@@ -323,7 +323,7 @@ fn avg<T: Element>(x: &Tensor, pool: &Pool) -> Tensor {
 
 fn avg_backward<T: Element>(g: &Tensor, pool: &Pool) -> Tensor {
     let (in_w, out_plane) = (pool.in_hw.1, pool.out_plane());
-    let mut out = vec![T::ZERO; pool.planes() * pool.in_plane()];
+    let mut out = crate::buffer::zeros::<T>(pool.planes() * pool.in_plane());
     let grad = g.to_contiguous_cow::<T>();
     let count = T::from_f64((pool.kernel.0 * pool.kernel.1) as f64);
     // x̄[h, w] = Σ over the windows (i, j) that contain (h, w) of g[i, j] / (kh·kw).

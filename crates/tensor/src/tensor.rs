@@ -161,7 +161,7 @@ impl Tensor {
     /// Copies the elements out in row-major order.
     fn gather_elements<T: Element>(&self) -> Vec<T> {
         let src = self.storage.as_slice::<T>();
-        let mut out = Vec::with_capacity(self.numel());
+        let mut out = crate::buffer::with_capacity(self.numel());
         let walk = Walk::new(self.shape(), [self.strides()]);
         let (len, step) = (walk.run_len(), walk.run_stride(0));
         walk.for_each_run([self.layout.offset], |[start]| {

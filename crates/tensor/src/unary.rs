@@ -4,6 +4,7 @@
 
 use rayon::prelude::*;
 
+use crate::buffer;
 use crate::element::Element;
 use crate::tensor::Tensor;
 use crate::walk::Walk;
@@ -16,11 +17,15 @@ pub(crate) const PARALLEL_MIN_ELEMENTS: usize = 1 << 16;
 /// `f` applied to every element of `x`; the result is contiguous, with `x`'s shape.
 pub(crate) fn map<T: Element>(x: &Tensor, f: impl Fn(T) -> T + Sync) -> Tensor {
     let out: Vec<T> = match x.contiguous_slice::<T>() {
-        Some(src) if src.len() >= PARALLEL_MIN_ELEMENTS => src.par_iter().map(|&v| f(v)).collect(),
-        Some(src) => src.iter().map(|&v| f(v)).collect(),
+        Some(src) if src.len() >= PARALLEL_MIN_ELEMENTS => {
+            let mut out = buffer::with_capacity(src.len());
+            out.par_extend(src.par_iter().map(|&v| f(v)));
+            out
+        }
+        Some(src) => buffer::collect(src.len(), src.iter().map(|&v| f(v))),
         None => {
             let src = x.storage_slice::<T>();
-            let mut out = Vec::with_capacity(x.numel());
+            let mut out = buffer::with_capacity(x.numel());
             let walk = Walk::new(x.shape(), [x.strides()]);
             let (len, step) = (walk.run_len(), walk.run_stride(0));
             walk.for_each_run([x.layout().offset], |[start]| {

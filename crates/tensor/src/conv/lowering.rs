@@ -168,7 +168,7 @@ fn for_each_chunk<T: Element>(
 pub(crate) fn forward<T: Element>(x: &Tensor, w: &Tensor, g: &Geometry) -> Tensor {
     let (out_ch, k, plane) = (g.out_channels, g.patch_len(), g.out_plane());
     let shape = [g.batch, out_ch, g.out_hw.0, g.out_hw.1];
-    let mut out = vec![T::ZERO; g.batch * out_ch * plane];
+    let mut out = crate::buffer::zeros::<T>(g.batch * out_ch * plane);
     if out.is_empty() || k == 0 {
         return Tensor::from_parts(out, &shape);
     }
@@ -203,7 +203,7 @@ pub(crate) fn input_grad<T: Element>(gy: &Tensor, w: &Tensor, g: &Geometry) -> T
     let (out_ch, k, plane) = (g.out_channels, g.patch_len(), g.out_plane());
     let shape = [g.batch, g.in_channels, g.in_hw.0, g.in_hw.1];
     let image_len = g.in_channels * g.in_plane();
-    let mut out = vec![T::ZERO; g.batch * image_len];
+    let mut out = crate::buffer::zeros::<T>(g.batch * image_len);
     if out.is_empty() || out_ch == 0 {
         return Tensor::from_parts(out, &shape);
     }
@@ -246,7 +246,7 @@ pub(crate) fn input_grad<T: Element>(gy: &Tensor, w: &Tensor, g: &Geometry) -> T
 pub(crate) fn weight_grad<T: Element>(gy: &Tensor, x: &Tensor, g: &Geometry) -> Tensor {
     let (out_ch, k, plane) = (g.out_channels, g.patch_len(), g.out_plane());
     let shape = [out_ch, g.in_channels, g.kernel_hw.0, g.kernel_hw.1];
-    let mut total = vec![T::ZERO; out_ch * k];
+    let mut total = crate::buffer::zeros::<T>(out_ch * k);
     if total.is_empty() || g.batch == 0 {
         return Tensor::from_parts(total, &shape);
     }
@@ -277,7 +277,7 @@ pub(crate) fn weight_grad<T: Element>(gy: &Tensor, x: &Tensor, g: &Geometry) -> 
         let partials: Vec<Vec<T>> = (0..plan.count)
             .into_par_iter()
             .map_init(Scratch::new, |scratch, index| {
-                let mut part = vec![T::ZERO; out_ch * k];
+                let mut part = crate::buffer::zeros::<T>(out_ch * k);
                 partial(scratch, index, &mut part);
                 part
             })

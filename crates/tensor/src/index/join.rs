@@ -23,7 +23,7 @@ fn concat_kernel<T: Element>(pieces: &[&Tensor], axis: usize, shape: &[usize]) -
         .iter()
         .map(|t| t.shape()[axis..].iter().product())
         .collect();
-    let mut out = Vec::with_capacity(shape.iter().product());
+    let mut out = crate::buffer::with_capacity(shape.iter().product());
     for o in 0..outer {
         for (src, &block) in sources.iter().zip(&blocks) {
             out.extend_from_slice(&src[o * block..(o + 1) * block]);
@@ -33,7 +33,7 @@ fn concat_kernel<T: Element>(pieces: &[&Tensor], axis: usize, shape: &[usize]) -
 }
 
 fn pad_kernel<T: Element>(x: &Tensor, padding: &[(usize, usize)], shape: &[usize]) -> Tensor {
-    let mut out = vec![T::ZERO; shape.iter().product()];
+    let mut out = crate::buffer::zeros::<T>(shape.iter().product());
     let out_strides = contiguous_strides(shape);
     // x lands in the box starting at `before` on each axis of the output.
     let start: usize = padding

@@ -190,7 +190,7 @@ fn take_kernel<T: Element>(x: &Tensor, flat_indices: &[usize], shape: &[usize]) 
 
 fn scatter_add_kernel<T: Element>(g: &Tensor, flat_indices: &[usize], shape: &[usize]) -> Tensor {
     let src = g.to_contiguous_cow::<T>();
-    let mut out = vec![T::ZERO; shape.iter().product()];
+    let mut out = crate::buffer::zeros::<T>(shape.iter().product());
     // NOTE: sequential on purpose: repeated indices accumulate in position order, so the sum
     // does not depend on the number of threads.
     for (&i, &v) in flat_indices.iter().zip(src.iter()) {
@@ -348,7 +348,7 @@ impl Tensor {
             ));
         }
         Ok(with_dtype!(dtype, T => {
-            let mut data = vec![T::ZERO; labels.len() * classes];
+            let mut data = crate::buffer::zeros::<T>(labels.len() * classes);
             for (row, &label) in labels.iter().enumerate() {
                 data[row * classes + label] = T::ONE;
             }

@@ -136,7 +136,7 @@ fn batched<T: Element>(
     let mut shape: Shape = batch.into();
     shape.extend_from_slice(&[m, n]);
     let count: usize = batch.iter().product();
-    let mut out = vec![T::ZERO; count * m * n];
+    let mut out = crate::buffer::zeros::<T>(count * m * n);
     if m * n * k == 0 {
         // Nothing to compute: an empty result, or empty sums (zeros). (A view of an empty
         // operand may also start past the end of its storage.)

@@ -557,3 +557,17 @@ fn gemm_rejects_overflowing_strides() {
         false,
     );
 }
+
+/// A deep `k` makes the packed B too big for one block of columns: the driver then
+/// narrows its column blocks (two for f32, three for f64 here).
+#[test]
+fn gemm_deep_k_takes_several_column_blocks() {
+    for (layouts, accumulate) in [
+        ([Layout::RowMajor, Layout::RowMajor], false),
+        ([Layout::ColMajor, Layout::ColMajor], true),
+    ] {
+        check_gemm::<f32>((13, 2100, 1100), layouts[0], layouts[1], 1, accumulate, 3).unwrap();
+        check_gemm::<f64>((13, 2100, 1100), layouts[0], layouts[1], 1, accumulate, 4).unwrap();
+    }
+    check_thread_independence::<f32>(40, 2100, 1100, [Layout::RowMajor, Layout::RowMajor]);
+}

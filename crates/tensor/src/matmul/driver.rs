@@ -1,28 +1,34 @@
 //! The blocked GEMM driver: the BLIS loop nest around the micro-kernel.
 //!
 //! ```text
-//! for jc in 0..n step NC                      B block columns        (B̂ block lives in L3)
-//!   for pc in 0..k step KC                    inner-dimension block
-//!     pack B[pc.., jc..] (KC × NC) → B̂         in NR-column panels
-//!     for ic in 0..m step MC                  ← split among threads  (Â block lives in L2)
-//!       pack A[ic.., pc..] (MC × KC) → Â       in MR-row panels
-//!       for jr in 0..NC step NR               B̂ micro-panel          (lives in L1)
-//!         for ir in 0..MC step MR             Â micro-panel          (streams from L2)
-//!           C[ic+ir.., jc+jr..] (+)= Â panel · B̂ panel   (micro-kernel, MR × NR in registers)
+//! for jc in 0..n step NC                        B columns
+//!   pack B[.., jc..] (k × NC) → B̂                 as KC-row blocks of NR-column panels
+//!   for each band of rows of C                  ← split among threads
+//!     for pc in 0..k step KC                    the sum over k, in order
+//!       for ic in band step MC
+//!         pack A[ic.., pc..] (MC × KC) → Â        in MR-row panels        (Â lives in L2)
+//!         for jr in 0..NC step NR               a B̂ micro-panel, KC × NR (lives in L1)
+//!           for ir in 0..MC step MR             an Â micro-panel, MR × KC (from L2)
+//!             C[ic+ir.., jc+jr..] (+)= Â panel · B̂ panel    (micro-kernel: MR × NR sums
+//!                                                           in registers for KC steps)
 //! ```
 //!
 //! Each loop keeps one operand in one cache level while it is reused: the micro-kernel's
-//! tile in registers across `KC` steps, a B̂ micro-panel in L1 across all `MC / MR` A
-//! panels, the Â block in L2 across all `NC / NR` B panels, and the B̂ block in L3 across
-//! all of `m`. The sizes come with the kernel ([`MicroKernel`]); see
-//! [`super::kernel_avx2`] for how they follow from the cache sizes.
+//! tile in registers across `KC` steps, a B̂ micro-panel in L1 across the `MC / MR` A
+//! panels, the Â block in L2 across all `NC / NR` B panels, and a `KC × NC` block of B̂
+//! in L3 while the threads' bands pass over it. The sizes come with the kernel
+//! ([`MicroKernel`]); see [`super::kernel_avx2`] for how they follow from the cache sizes.
 //!
 //! # Threads
-//! The `ic` loop is split among rayon tasks: each task owns a band of rows of C, packs its
-//! own Â blocks and shares the read-only B̂ block. The `pc` loop (the sum over `k`) stays
-//! sequential, so every entry of C is summed in the same order whatever the thread count
-//! (see the note in [`super::kernel`]): the results are bit-identical. B̂ is packed in
-//! parallel too, panel by panel.
+//! The rows of C are cut into bands, several per thread, which rayon hands out (and
+//! re-balances when a thread falls behind). Each band packs its own Â blocks and reads the
+//! shared, read-only B̂. The loop over `pc` — the sum over `k` — runs inside a band, in
+//! order, so every entry of C is summed the same way whatever the thread count (see the
+//! note in [`super::kernel`]): the results are bit-identical.
+//!
+//! B̂ covers all of `k` (not one `KC` block at a time, as in BLIS) so that the threads meet
+//! only twice per `NC` columns — after packing B̂ and at the end — instead of twice per
+//! `KC` block: on a shared machine, each meeting can cost a wait for a descheduled thread.
 
 use std::ops::Range;
 
@@ -45,7 +51,10 @@ pub(crate) fn blocked<T: Element>(
 ) {
     let (m, k, n) = (a.rows, a.cols, b.cols);
     let MicroKernel { mr, nr, .. } = *kernel;
-    let (kc_max, mc_max, nc_max) = (kernel.kc.min(k), kernel.mc, kernel.nc.min(n));
+    let (kc_max, mc_max) = (kernel.kc.min(k), kernel.mc);
+    // All `k` rows of a B block are packed at once, within a budget of memory.
+    let budget = B_PACKED_MAX_BYTES / std::mem::size_of::<T>() / k;
+    let nc_max = kernel.nc.min(budget / nr * nr).max(nr).min(n);
     let rs_c = c.row_stride;
 
     // Cut C into bands of rows, one per task; each band is a disjoint slice of `c.data`.
@@ -65,41 +74,71 @@ pub(crate) fn blocked<T: Element>(
     // Each task packs its Â blocks into a buffer of its own (one per rayon job).
     let longest_band = bands.iter().map(|band| band.len()).max().unwrap_or(0);
     let a_len = kc_max * longest_band.min(mc_max).next_multiple_of(mr);
-    let mut b_buffer = PackBuffer::new(kc_max * nc_max.next_multiple_of(nr));
+    let mut b_buffer = PackBuffer::new(k * nc_max.next_multiple_of(nr));
 
     for jc in (0..n).step_by(nc_max) {
         let nc = nc_max.min(n - jc);
-        for pc in (0..k).step_by(kc_max) {
-            let kc = kc_max.min(k - pc);
-            // B[pc.., jc..] in NR-column panels = Bᵀ's rows in NR-row panels.
-            pack(
-                b.submatrix(pc, jc, kc, nc).t(),
-                nr,
-                b_buffer.as_mut_slice(),
-                parallel,
-            );
-            let b_packed = b_buffer.as_slice();
-            // The first `pc` block stores into C (unless accumulating); later ones add.
-            let add = accumulate || pc > 0;
-            let run_band =
-                |a_buffer: &mut PackBuffer<T>, (band, c_band): (&Range<usize>, &mut &mut [T])| {
-                    for ic in band.clone().step_by(mc_max) {
-                        let mc = mc_max.min(band.end - ic);
-                        let a_packed = a_buffer.as_mut_slice();
-                        pack(a.submatrix(ic, pc, mc, kc), mr, a_packed, false);
-                        let c_block = &mut c_band[(ic - band.start) * rs_c + jc..];
-                        macro_kernel(kernel, kc, a_packed, b_packed, c_block, rs_c, mc, nc, add);
-                    }
-                };
-            if parallel {
-                let tasks = bands.par_iter().zip(band_slices.par_iter_mut());
-                tasks.for_each_init(|| PackBuffer::new(a_len), run_band);
-            } else {
-                let mut a_buffer = PackBuffer::new(a_len);
-                let tasks = bands.iter().zip(band_slices.iter_mut());
-                tasks.for_each(|task| run_band(&mut a_buffer, task));
+        // B[.., jc..] as one B̂ block per `pc`: block `pc` (`kc × nc`, in NR-column panels)
+        // starts at `pc · nc_padded`.
+        let nc_padded = nc.next_multiple_of(nr);
+        let b_packed = &mut b_buffer.as_mut_slice()[..k * nc_padded];
+        pack_b(b, jc, nc, kc_max, nr, b_packed, parallel);
+        let b_packed = &*b_packed;
+
+        let run_band = |a_buffer: &mut PackBuffer<T>,
+                        (band, c_band): (&Range<usize>, &mut &mut [T])| {
+            for pc in (0..k).step_by(kc_max) {
+                let kc = kc_max.min(k - pc);
+                let b_block = &b_packed[pc * nc_padded..(pc + kc) * nc_padded];
+                // The first `pc` block stores into C (unless accumulating); later ones add.
+                let add = accumulate || pc > 0;
+                for ic in band.clone().step_by(mc_max) {
+                    let mc = mc_max.min(band.end - ic);
+                    let a_packed = a_buffer.as_mut_slice();
+                    pack(a.submatrix(ic, pc, mc, kc), mr, a_packed, false);
+                    let c_block = &mut c_band[(ic - band.start) * rs_c + jc..];
+                    macro_kernel(kernel, kc, a_packed, b_block, c_block, rs_c, mc, nc, add);
+                }
             }
+        };
+        if parallel {
+            let tasks = bands.par_iter().zip(band_slices.par_iter_mut());
+            tasks.for_each_init(|| PackBuffer::new(a_len), run_band);
+        } else {
+            let mut a_buffer = PackBuffer::new(a_len);
+            let tasks = bands.iter().zip(band_slices.iter_mut());
+            tasks.for_each(|task| run_band(&mut a_buffer, task));
         }
+    }
+}
+
+/// At most this much packed B (`k × NC`) at a time: `NC` shrinks for a very deep `k`.
+const B_PACKED_MAX_BYTES: usize = 8 << 20;
+
+/// Packs the columns `jc .. jc + nc` of B, all `k` rows, as consecutive B̂ blocks of
+/// `kc_max` rows (the last may be shorter), each in NR-column panels.
+fn pack_b<T: Element>(
+    b: MatRef<T>,
+    jc: usize,
+    nc: usize,
+    kc_max: usize,
+    nr: usize,
+    dst: &mut [T],
+    parallel: bool,
+) {
+    let block_len = kc_max * nc.next_multiple_of(nr);
+    // B[pc.., jc..] in NR-column panels = Bᵀ's rows in NR-row panels.
+    let pack_block = |(index, block): (usize, &mut [T])| {
+        let pc = index * kc_max;
+        let kc = kc_max.min(b.rows - pc);
+        pack(b.submatrix(pc, jc, kc, nc).t(), nr, block, parallel);
+    };
+    if parallel {
+        dst.par_chunks_mut(block_len)
+            .enumerate()
+            .for_each(pack_block);
+    } else {
+        dst.chunks_mut(block_len).enumerate().for_each(pack_block);
     }
 }
 

@@ -2,11 +2,11 @@
 //! the choice between the two ways of computing it.
 //!
 //! - Small products (few multiply-adds), and thin ones (a few rows or columns), take the
-//!   direct path ([`super::small`]): register-blocked loops straight over the operands,
+//!   direct path (`small.rs`): register-blocked loops straight over the operands,
 //!   nothing to allocate or pack.
-//! - Everything else takes the blocked path ([`super::driver`]), BLIS style: blocks of A
-//!   and B are packed ([`super::pack`]) into the order a register-blocked micro-kernel
-//!   reads them ([`super::kernel`], with AVX2+FMA versions in [`super::kernel_avx2`]).
+//! - Everything else takes the blocked path (`driver.rs`), BLIS style: blocks of A
+//!   and B are packed (`pack.rs`) into the order a register-blocked micro-kernel
+//!   reads them (`kernel.rs`, with AVX2+FMA versions in `kernel_avx2.rs`).
 //!   Above [`PARALLEL_MIN_MUL_ADDS`] it splits the rows of C among rayon threads.
 //!
 //! Both paths sum over `k` in increasing order for every entry, and neither splits that sum

@@ -4,8 +4,16 @@
 //! Operands may be any strided view: a transposed matrix is just swapped strides, and the
 //! GEMM reads it through those strides, so `a.matmul(&b.t())` copies nothing up front.
 //!
-//! - [`gemm`] is the kernel on one pair of matrices (blocked, packed, SIMD).
-//! - This file maps batched tensors onto it.
+//! This file maps batched tensors onto [`gemm()`], the product of one pair of strided
+//! matrices. Read the GEMM in this order:
+//! 1. `gemm.rs` — the interface, and which path a product takes.
+//! 2. `small.rs`, `small_avx2.rs` — the direct path for small products: loops over the
+//!    operands as they lie, no packing.
+//! 3. `driver.rs` — the blocked path: the BLIS loop nest, cache blocking, threads.
+//! 4. `pack.rs` — copying blocks of A and B into the micro-kernel's order.
+//! 5. `kernel.rs` — the micro-kernel's contract and the portable kernel;
+//!    `kernel_avx2.rs` (over `simd_avx2.rs`) — the AVX2 + FMA kernels, and why their
+//!    tile and block sizes.
 
 mod driver;
 pub mod gemm;

@@ -77,10 +77,6 @@ impl<T: Element> PackBuffer<T> {
         }
     }
 
-    pub fn as_slice(&self) -> &[T] {
-        &self.storage[self.start..self.start + self.len]
-    }
-
     pub fn as_mut_slice(&mut self) -> &mut [T] {
         &mut self.storage[self.start..self.start + self.len]
     }

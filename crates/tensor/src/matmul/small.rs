@@ -4,7 +4,7 @@
 //! Meta-learning multiplies many tiny matrices (a 10 × 40 batch of activations by a 40 × 40
 //! weight: 16 000 multiply-adds, a microsecond). At that size the blocked path's fixed
 //! costs — allocating and filling packed buffers, padding edge tiles out to 6 × 16 — are as
-//! large as the arithmetic, so [`super::gemm`] sends such products here.
+//! large as the arithmetic, so [`gemm()`](super::gemm()) sends such products here.
 //!
 //! Two loop orders, picked by the layout of B:
 //! - *rows*: `C[i, :] += A[i, p] · B[p, :]` for each `p` — unit-stride over a row of B and

@@ -296,29 +296,29 @@ unsafe fn dots<V: Vector>(
     for i in (0..m).step_by(2) {
         for j in (0..n).step_by(4) {
             let (a_i, b_j, c_ij) = (a.at(i, 0), b.at(0, j), c.wrapping_add(i * rs_c + j));
-            let (ra, cs_b) = (a.row_stride, b.col_stride);
+            let (rs_a, cs_b) = (a.row_stride, b.col_stride);
             // SAFETY: rows `i .. i + 2` (or 1) and columns `j .. j + 4` (or 1..3) are the
             // caller's.
             unsafe {
                 match (m - i >= 2, n - j) {
                     (true, 4..) => {
-                        dots_tile::<V, 2, 4>(k, a_i, ra, b_j, cs_b, c_ij, rs_c, accumulate)
+                        dots_tile::<V, 2, 4>(k, a_i, rs_a, b_j, cs_b, c_ij, rs_c, accumulate)
                     }
                     (false, 4..) => {
-                        dots_tile::<V, 1, 4>(k, a_i, ra, b_j, cs_b, c_ij, rs_c, accumulate)
+                        dots_tile::<V, 1, 4>(k, a_i, rs_a, b_j, cs_b, c_ij, rs_c, accumulate)
                     }
                     (true, cols) => {
                         for col in 0..cols {
                             let (b_j, c_ij) =
                                 (b_j.wrapping_add(col * cs_b), c_ij.wrapping_add(col));
-                            dots_tile::<V, 2, 1>(k, a_i, ra, b_j, cs_b, c_ij, rs_c, accumulate);
+                            dots_tile::<V, 2, 1>(k, a_i, rs_a, b_j, cs_b, c_ij, rs_c, accumulate);
                         }
                     }
                     (false, cols) => {
                         for col in 0..cols {
                             let (b_j, c_ij) =
                                 (b_j.wrapping_add(col * cs_b), c_ij.wrapping_add(col));
-                            dots_tile::<V, 1, 1>(k, a_i, ra, b_j, cs_b, c_ij, rs_c, accumulate);
+                            dots_tile::<V, 1, 1>(k, a_i, rs_a, b_j, cs_b, c_ij, rs_c, accumulate);
                         }
                     }
                 }
@@ -376,13 +376,9 @@ unsafe fn dots_tile<V: Vector, const R: usize, const C: usize>(
             }
         }
         for (i, row_sums) in sums.iter().enumerate() {
-            for (j, sum) in row_sums.iter().enumerate() {
-                let dst = c.add(i * rs_c + j);
-                *dst = if accumulate {
-                    *dst + sum.sum()
-                } else {
-                    sum.sum()
-                };
+            for (j, lanes) in row_sums.iter().enumerate() {
+                let (dst, dot) = (c.add(i * rs_c + j), lanes.sum());
+                *dst = if accumulate { *dst + dot } else { dot };
             }
         }
     }

@@ -72,7 +72,13 @@ pub fn run(args: &Args) -> Result<(), String> {
         let figure = args.out.join("tasks.svg");
         std::fs::write(
             &figure,
-            figure_svg(&model, &meta, &inner, &eval_tasks[..eval_tasks.len().min(3)], args),
+            figure_svg(
+                &model,
+                &meta,
+                &inner,
+                &eval_tasks[..eval_tasks.len().min(3)],
+                args,
+            ),
         )
         .map_err(|e| format!("{}: {e}", figure.display()))?;
         println!("figure: {}", figure.display());

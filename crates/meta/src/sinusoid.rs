@@ -10,7 +10,7 @@
 
 use rand::rngs::StdRng;
 use rand::Rng;
-use tensor::{DType, Tensor};
+use tensor::{with_dtype, DType, Element, Tensor};
 
 use crate::task::{Batch, Target, Task, TaskSource};
 
@@ -106,9 +106,10 @@ impl Sinusoid {
     pub fn batch(&self, wave: &Wave, xs: &[f64]) -> Batch {
         let ys: Vec<f64> = xs.iter().map(|&x| wave.at(x)).collect();
         let column = |v: &[f64]| {
-            Tensor::from_slice(v, &[v.len(), 1])
-                .expect("length matches")
-                .to_dtype(self.dtype)
+            with_dtype!(self.dtype, T => {
+                let values: Vec<T> = v.iter().map(|&x| T::from_f64(x)).collect();
+                Tensor::from_vec(values, &[v.len(), 1]).expect("length matches")
+            })
         };
         Batch {
             x: column(xs),

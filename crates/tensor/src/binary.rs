@@ -248,10 +248,17 @@ impl Tensor {
                         *t += s;
                     }
                 }
+                // A transposed or broadcast `other`: walk its strides, no copy.
                 None => {
-                    for (t, s) in target.iter_mut().zip(other.to_vec::<T>()) {
-                        *t += s;
-                    }
+                    let source = other.storage_slice::<T>();
+                    let strides = crate::layout::contiguous_strides(other.shape());
+                    let walk = Walk::new(other.shape(), [&strides, other.strides()]);
+                    let (len, [_, step]) = (walk.run_len(), walk.run_strides());
+                    walk.for_each_run([0, other.layout().offset], |[t, s]| {
+                        for (k, slot) in target[t..t + len].iter_mut().enumerate() {
+                            *slot += source[s + k * step];
+                        }
+                    });
                 }
             }
         })

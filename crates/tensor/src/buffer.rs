@@ -90,7 +90,9 @@ fn recycle<T: Element>(mut buffer: Vec<T>) {
         let mut pool = pool.borrow_mut();
         // Make room by dropping the oldest buffers.
         while pool.bytes + bytes > MAX_BYTES {
-            let Some(oldest) = oldest(&mut pool) else { break };
+            let Some(oldest) = oldest(&mut pool) else {
+                break;
+            };
             pool.bytes -= oldest;
         }
         pool.bytes += bytes;
@@ -138,6 +140,12 @@ mod tests {
     #[test]
     fn small_buffers_are_left_to_the_allocator() {
         drop(Storage::F64(zeros::<f64>(100)));
-        POOL.with(|pool| assert!(pool.borrow().f64.iter().all(|v| v.capacity() >= MIN_ELEMENTS)));
+        POOL.with(|pool| {
+            assert!(pool
+                .borrow()
+                .f64
+                .iter()
+                .all(|v| v.capacity() >= MIN_ELEMENTS))
+        });
     }
 }

@@ -112,7 +112,10 @@ pub trait Element:
     fn into_storage(data: Vec<Self>) -> Storage;
 
     /// Picks this type's list out of the buffer pool's two lists (see [`crate::buffer`]).
-    fn free_list<'a>(f32s: &'a mut Vec<Vec<f32>>, f64s: &'a mut Vec<Vec<f64>>) -> &'a mut Vec<Vec<Self>>;
+    fn free_list<'a>(
+        f32s: &'a mut Vec<Vec<f32>>,
+        f64s: &'a mut Vec<Vec<f64>>,
+    ) -> &'a mut Vec<Vec<Self>>;
 }
 
 impl Element for f32 {
@@ -179,7 +182,10 @@ impl Element for f32 {
     fn into_storage(data: Vec<Self>) -> Storage {
         Storage::F32(data)
     }
-    fn free_list<'a>(f32s: &'a mut Vec<Vec<f32>>, _: &'a mut Vec<Vec<f64>>) -> &'a mut Vec<Vec<Self>> {
+    fn free_list<'a>(
+        f32s: &'a mut Vec<Vec<f32>>,
+        _: &'a mut Vec<Vec<f64>>,
+    ) -> &'a mut Vec<Vec<Self>> {
         f32s
     }
 }
@@ -248,7 +254,10 @@ impl Element for f64 {
     fn into_storage(data: Vec<Self>) -> Storage {
         Storage::F64(data)
     }
-    fn free_list<'a>(_: &'a mut Vec<Vec<f32>>, f64s: &'a mut Vec<Vec<f64>>) -> &'a mut Vec<Vec<Self>> {
+    fn free_list<'a>(
+        _: &'a mut Vec<Vec<f32>>,
+        f64s: &'a mut Vec<Vec<f64>>,
+    ) -> &'a mut Vec<Vec<Self>> {
         f64s
     }
 }

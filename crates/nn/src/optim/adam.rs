@@ -99,7 +99,7 @@ impl Optimizer for Adam {
                 }
             };
             let Moments { m, v, .. } = &mut self.moments[position];
-            let next = update_elements(name, p, g, &mut [m, v], |p, g, mv| {
+            let next = update_elements(name, p, g, [m, v], |p, g, mv| {
                 let g = if decoupled { g } else { g + wd * p };
                 let p = if decoupled { p - lr * wd * p } else { p };
                 mv[0] = b1 * mv[0] + (1.0 - b1) * g;

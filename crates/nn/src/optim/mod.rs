@@ -62,12 +62,15 @@ pub(crate) fn assert_matching(optimizer: &str, params: &Params, grads: &Params) 
 /// # Panics
 /// If the gradient or a state buffer does not have the parameter's shape (and, for the
 /// buffers, dtype) — e.g. a state loaded from another model.
-pub(crate) fn update_elements(
+///
+/// `N` (the number of slots) is a constant, so the per-element state lives in a small array
+/// on the stack and the closure is inlined into one tight loop per tensor.
+pub(crate) fn update_elements<const N: usize>(
     name: &str,
     param: &Var,
     grad: &Var,
-    slots: &mut [&mut Tensor],
-    update: impl Fn(f64, f64, &mut [f64]) -> f64,
+    slots: [&mut Tensor; N],
+    update: impl Fn(f64, f64, &mut [f64; N]) -> f64,
 ) -> Var {
     let (p, g) = (param.value(), grad.value());
     assert_eq!(
@@ -88,17 +91,14 @@ pub(crate) fn update_elements(
         );
     }
     let updated = with_dtype!(dtype, T => {
-        let (p, g) = (p.to_contiguous_cow::<T>(), g.to_vec::<T>());
-        let mut buffers: Vec<&mut [T]> = slots.iter_mut().map(|s| s.make_mut_slice::<T>()).collect();
-        let mut scratch = vec![0.0; buffers.len()];
+        let (p, g) = (p.to_contiguous_cow::<T>(), g.to_contiguous_cow::<T>());
+        let mut buffers: [&mut [T]; N] = slots.map(|s| s.make_mut_slice::<T>());
         let out: Vec<T> = (0..p.len())
             .map(|i| {
-                for (s, b) in scratch.iter_mut().zip(buffers.iter()) {
-                    *s = b[i].to_f64();
-                }
-                let next = update(p[i].to_f64(), g[i].to_f64(), &mut scratch);
-                for (s, b) in scratch.iter().zip(buffers.iter_mut()) {
-                    b[i] = T::from_f64(*s);
+                let mut state: [f64; N] = std::array::from_fn(|k| buffers[k][i].to_f64());
+                let next = update(p[i].to_f64(), g[i].to_f64(), &mut state);
+                for (buffer, value) in buffers.iter_mut().zip(state) {
+                    buffer[i] = T::from_f64(value);
                 }
                 T::from_f64(next)
             })

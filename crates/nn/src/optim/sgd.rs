@@ -61,10 +61,10 @@ impl Optimizer for Sgd {
         let mut updated = Params::new();
         for ((name, p), (_, g)) in params.iter().zip(grads.iter()) {
             let next = if momentum == Momentum::None {
-                update_elements(name, p, g, &mut [], |p, g, _| p - lr * (g + wd * p))
+                update_elements(name, p, g, [], |p, g, _| p - lr * (g + wd * p))
             } else {
                 let velocity = slot(&mut self.velocity, name, p.value());
-                update_elements(name, p, g, &mut [velocity], |p, g, v| {
+                update_elements(name, p, g, [velocity], |p, g, v| {
                     let g = g + wd * p;
                     match momentum {
                         Momentum::Classic(mu) => {

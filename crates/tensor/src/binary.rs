@@ -223,15 +223,19 @@ impl Tensor {
         self.zip(BinaryOp::Ge, other)
     }
 
-    /// `self += other`, with `other` broadcast to `self`'s shape. Writes into `self`'s buffer
-    /// when `self` is its only user (the usual case for a gradient being accumulated), else
-    /// into a copy.
+    /// `self += other`, with `other` broadcast to `self`'s shape. Writes into `self`'s buffer,
+    /// in `self`'s own memory order, when `self` is its only user (the usual case for a
+    /// gradient being accumulated); otherwise `self` becomes a fresh sum.
     ///
     /// ```
     /// use tensor::Tensor;
     /// let mut sum = Tensor::from_vec(vec![1.0f32, 2.0], &[2])?;
     /// sum.add_assign(&Tensor::from_vec(vec![10.0f32, 20.0], &[2])?);
     /// assert_eq!(sum.to_vec::<f32>(), [11.0, 22.0]);
+    /// // Works through views: a transposed sum, a broadcast addend.
+    /// let mut t = Tensor::from_vec(vec![1.0f32, 2.0, 3.0, 4.0], &[2, 2])?.t().contiguous().t();
+    /// t.add_assign(&Tensor::from_vec(vec![100.0f32, 200.0], &[2])?);
+    /// assert_eq!(t.to_vec::<f32>(), [101.0, 202.0, 103.0, 204.0]);
     /// # Ok::<(), tensor::TensorError>(())
     /// ```
     ///
@@ -240,27 +244,32 @@ impl Tensor {
     pub fn add_assign(&mut self, other: &Tensor) {
         or_panic(self.same_dtype("add_assign", other));
         let other = or_panic(other.try_broadcast_to(self.shape()));
+        // Walk both in the order of `self`'s memory (axes sorted by its strides), so that when
+        // both share a layout — two transposed gradients, say — the loop is one contiguous run.
+        let mut axes: Vec<usize> = (0..self.ndim()).collect();
+        axes.sort_by_key(|&k| std::cmp::Reverse(self.strides()[k]));
+        let shape: Vec<usize> = axes.iter().map(|&k| self.shape()[k]).collect();
+        let own: Vec<usize> = axes.iter().map(|&k| self.strides()[k]).collect();
+        let theirs: Vec<usize> = axes.iter().map(|&k| other.strides()[k]).collect();
         with_dtype!(self.dtype(), T => {
-            let target = self.make_mut_slice::<T>();
-            match other.contiguous_slice::<T>() {
-                Some(source) => {
-                    for (t, &s) in target.iter_mut().zip(source) {
-                        *t += s;
+            let Some(target) = self.dense_storage_mut::<T>() else {
+                *self = self.add(&other);
+                return;
+            };
+            let source = other.storage_slice::<T>();
+            let walk = Walk::new(&shape, [&own, &theirs]);
+            let (len, [step, their_step]) = (walk.run_len(), walk.run_strides());
+            walk.for_each_run([0, other.layout().offset], |[t, s]| {
+                if (step, their_step) == (1, 1) {
+                    for (slot, &v) in target[t..t + len].iter_mut().zip(&source[s..s + len]) {
+                        *slot += v;
+                    }
+                } else {
+                    for k in 0..len {
+                        target[t + k * step] += source[s + k * their_step];
                     }
                 }
-                // A transposed or broadcast `other`: walk its strides, no copy.
-                None => {
-                    let source = other.storage_slice::<T>();
-                    let strides = crate::layout::contiguous_strides(other.shape());
-                    let walk = Walk::new(other.shape(), [&strides, other.strides()]);
-                    let (len, [_, step]) = (walk.run_len(), walk.run_strides());
-                    walk.for_each_run([0, other.layout().offset], |[t, s]| {
-                        for (k, slot) in target[t..t + len].iter_mut().enumerate() {
-                            *slot += source[s + k * step];
-                        }
-                    });
-                }
-            }
+            });
         })
     }
 

@@ -247,6 +247,32 @@ impl Tensor {
         T::slice_mut(Arc::make_mut(&mut self.storage)).expect("element type checked above")
     }
 
+    /// The whole storage, mutably, if this tensor is its only user and its elements fill it
+    /// exactly (any axis order, no gaps, no repeats): then every storage element is exactly one
+    /// tensor element, and updating them in storage order is safe.
+    pub(crate) fn dense_storage_mut<T: Element>(&mut self) -> Option<&mut [T]> {
+        let mut axes: Vec<(usize, usize)> = self
+            .shape()
+            .iter()
+            .zip(self.strides())
+            .filter(|(&size, _)| size != 1)
+            .map(|(&size, &stride)| (stride, size))
+            .collect();
+        axes.sort_unstable();
+        let mut expected = 1;
+        for (stride, size) in axes {
+            if stride != expected {
+                return None;
+            }
+            expected *= size;
+        }
+        let fills = self.layout.offset == 0 && self.storage.len() == self.numel();
+        if !fills || self.dtype() != T::DTYPE {
+            return None;
+        }
+        Arc::get_mut(&mut self.storage).and_then(T::slice_mut)
+    }
+
     /// Checks that `other` has this tensor's element type.
     pub(crate) fn same_dtype(&self, op: &'static str, other: &Tensor) -> Result<()> {
         if self.dtype() != other.dtype() {

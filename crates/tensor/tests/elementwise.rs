@@ -7,6 +7,8 @@ mod common;
 
 use common::*;
 use proptest::prelude::*;
+use rand::rngs::StdRng;
+use rand::SeedableRng;
 use tensor::{BinaryOp, DType, Tensor};
 
 type UnaryCase = (&'static str, fn(&Tensor) -> Tensor, fn(f64) -> f64);
@@ -222,4 +224,55 @@ fn sigmoid_saturates_without_overflow() {
     // NOTE: 1 / (1 + e^{-x}) overflows e^{-x} to inf for x = -1000; the kernel must not.
     let x = Tensor::from_vec(vec![-1000.0f32, 0.0, 1000.0], &[3]).unwrap();
     assert_eq!(x.sigmoid().to_vec::<f32>(), [0.0, 0.5, 1.0]);
+}
+
+/// A shape and a random order in which to store its axes.
+fn shape_and_order() -> impl Strategy<Value = (Vec<usize>, Vec<usize>)> {
+    shape(4).prop_flat_map(|full| {
+        let order = Just((0..full.len()).collect::<Vec<usize>>()).prop_shuffle();
+        (Just(full), order)
+    })
+}
+
+/// A dense tensor of `full`'s shape whose buffer stores the axes in `order` (as gradients that
+/// went through a transpose are stored), owning that buffer alone.
+fn stored_in_order(full: &[usize], order: &[usize], dtype: DType, rng: &mut StdRng) -> Tensor {
+    let stored: Vec<usize> = order.iter().map(|&k| full[k]).collect();
+    let base = random_contiguous(&stored, dtype, Values::Reals, rng);
+    let mut inverse = vec![0; order.len()];
+    for (position, &axis) in order.iter().enumerate() {
+        inverse[axis] = position;
+    }
+    base.permute(&inverse)
+}
+
+proptest! {
+    #[test]
+    fn add_assign_equals_add_for_any_layouts(
+        (full, order) in shape_and_order(),
+        mask in any::<u8>(),
+        transpose_other in any::<bool>(),
+        dtype in dtype(),
+        seed in any::<u64>(),
+    ) {
+        let mut rng = StdRng::seed_from_u64(seed);
+        // `other` broadcasts to the target (some axes of size 1), maybe stored transposed.
+        let other = random_contiguous(&ones_at(&full, mask), dtype, Values::Reals, &mut rng);
+        let other = if transpose_other && other.ndim() >= 2 { other.t().contiguous().t() } else { other };
+
+        // Owned alone: the sum is written in place, in the target's own memory order.
+        let mut owned = stored_in_order(&full, &order, dtype, &mut rng);
+        let expected = owned.add(&other);
+        owned.add_assign(&other);
+        prop_assert!(identical(&owned, &expected));
+
+        // Shared with another tensor: the other tensor must not see the addition.
+        let mut shared = stored_in_order(&full, &order, dtype, &mut rng);
+        let witness = shared.clone();
+        let before = witness.to_vec::<f64>();
+        let expected = shared.add(&other);
+        shared.add_assign(&other);
+        prop_assert!(identical(&shared, &expected));
+        prop_assert_eq!(witness.to_vec::<f64>(), before);
+    }
 }

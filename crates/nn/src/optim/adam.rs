@@ -13,9 +13,9 @@
 //! usually mean by weight decay.
 
 use autograd::Var;
-use tensor::{DType, Tensor};
+use tensor::{DType, Element, Tensor};
 
-use super::{assert_matching, check_state, update_elements, Optimizer};
+use super::{assert_matching, check_state, update_elements, Optimizer, Rule};
 use crate::error::NnError;
 use crate::params::Params;
 
@@ -83,7 +83,16 @@ impl Optimizer for Adam {
             self.weight_decay,
             self.decoupled,
         );
-        let (correct1, correct2) = (1.0 - b1.powi(t), 1.0 - b2.powi(t));
+        let rule = AdamRule {
+            lr,
+            b1,
+            b2,
+            eps,
+            wd,
+            decoupled,
+            correct1: 1.0 - b1.powi(t),
+            correct2: 1.0 - b2.powi(t),
+        };
         let mut updated = Params::new();
         for ((name, p), (_, g)) in params.iter().zip(grads.iter()) {
             let position = match self.moments.iter().position(|e| e.name == name) {
@@ -99,14 +108,7 @@ impl Optimizer for Adam {
                 }
             };
             let Moments { m, v, .. } = &mut self.moments[position];
-            let next = update_elements(name, p, g, [m, v], |p, g, mv| {
-                let g = if decoupled { g } else { g + wd * p };
-                let p = if decoupled { p - lr * wd * p } else { p };
-                mv[0] = b1 * mv[0] + (1.0 - b1) * g;
-                mv[1] = b2 * mv[1] + (1.0 - b2) * g * g;
-                let (m_hat, v_hat) = (mv[0] / correct1, mv[1] / correct2);
-                p - lr * m_hat / (v_hat.sqrt() + eps)
-            });
+            let next = update_elements(name, p, g, [m, v], &rule);
             updated.insert(name, next);
         }
         updated
@@ -166,5 +168,46 @@ impl Optimizer for Adam {
         self.moments = moments;
         self.step = step as u64;
         Ok(())
+    }
+}
+
+/// One Adam(W) update of one element; `correct1`, `correct2` are the bias corrections
+/// 1 − β₁ᵗ and 1 − β₂ᵗ of this step.
+struct AdamRule {
+    lr: f64,
+    b1: f64,
+    b2: f64,
+    eps: f64,
+    wd: f64,
+    decoupled: bool,
+    correct1: f64,
+    correct2: f64,
+}
+
+impl Rule<2> for AdamRule {
+    fn update<T: Element>(&self, params: &[T], grads: &[T], [m, v]: [&mut [T]; 2]) -> Vec<T> {
+        let c = |x: f64| T::from_f64(x);
+        let (b1, b2, eps) = (c(self.b1), c(self.b2), c(self.eps));
+        // L2 decay adds λ·p to the gradient; decoupled decay shrinks p by (1 − η·λ) instead.
+        let (l2, shrink) = if self.decoupled {
+            (0.0, 1.0 - self.lr * self.wd)
+        } else {
+            (self.wd, 1.0)
+        };
+        let (l2, shrink) = (c(l2), c(shrink));
+        // Bias corrections folded into two constants: η·m̂ = (η / (1 − β₁ᵗ))·m, v̂ = v / (1 − β₂ᵗ).
+        let (step, inv_correct2) = (c(self.lr / self.correct1), c(1.0 / self.correct2));
+        let moments = m.iter_mut().zip(v.iter_mut());
+        params
+            .iter()
+            .zip(grads)
+            .zip(moments)
+            .map(|((&p, &g), (m, v))| {
+                let g = g + l2 * p;
+                *m = b1 * *m + (T::ONE - b1) * g;
+                *v = b2 * *v + (T::ONE - b2) * g * g;
+                shrink * p - step * *m / ((*v * inv_correct2).sqrt() + eps)
+            })
+            .collect()
     }
 }

@@ -3,7 +3,8 @@
 //! estimates) by parameter name, so it can be saved with a checkpoint and restored.
 //!
 //! The updates are element-wise loops over the raw buffers: they are not differentiated, and
-//! one fused pass per tensor is much cheaper than a dozen tensor operations.
+//! one fused pass per tensor is much cheaper than a dozen tensor operations. They compute in
+//! the parameters' own element type (f32 parameters get f32 arithmetic, as in PyTorch).
 
 mod adam;
 mod clip;
@@ -56,21 +57,23 @@ pub(crate) fn assert_matching(optimizer: &str, params: &Params, grads: &Params) 
     );
 }
 
-/// Applies `update(param, grad, slots…) → new param` element by element, where `slots` are the
-/// optimiser's per-element state buffers for parameter `name` (updated in place).
-///
-/// # Panics
-/// If the gradient or a state buffer does not have the parameter's shape (and, for the
-/// buffers, dtype) — e.g. a state loaded from another model.
-///
-/// `N` (the number of slots) is a constant, so the per-element state lives in a small array
-/// on the stack and the closure is inlined into one tight loop per tensor.
+/// An element-wise update rule with `N` state buffers per parameter (momentum: 1; Adam's two
+/// moments: 2).
+pub(crate) trait Rule<const N: usize> {
+    /// The new parameter values from the old ones, their gradients and their state buffers
+    /// (updated in place); all slices have the same length. Written as one zipped loop, which
+    /// the compiler vectorises.
+    fn update<T: Element>(&self, params: &[T], grads: &[T], state: [&mut [T]; N]) -> Vec<T>;
+}
+
+/// Applies `rule` to every element of `param`, whose state buffers are `slots` (updated in
+/// place). One tight loop per tensor, in the parameters' own element type.
 pub(crate) fn update_elements<const N: usize>(
     name: &str,
     param: &Var,
     grad: &Var,
     slots: [&mut Tensor; N],
-    update: impl Fn(f64, f64, &mut [f64; N]) -> f64,
+    rule: &impl Rule<N>,
 ) -> Var {
     let (p, g) = (param.value(), grad.value());
     assert_eq!(
@@ -92,17 +95,7 @@ pub(crate) fn update_elements<const N: usize>(
     }
     let updated = with_dtype!(dtype, T => {
         let (p, g) = (p.to_contiguous_cow::<T>(), g.to_contiguous_cow::<T>());
-        let mut buffers: [&mut [T]; N] = slots.map(|s| s.make_mut_slice::<T>());
-        let out: Vec<T> = (0..p.len())
-            .map(|i| {
-                let mut state: [f64; N] = std::array::from_fn(|k| buffers[k][i].to_f64());
-                let next = update(p[i].to_f64(), g[i].to_f64(), &mut state);
-                for (buffer, value) in buffers.iter_mut().zip(state) {
-                    buffer[i] = T::from_f64(value);
-                }
-                T::from_f64(next)
-            })
-            .collect();
+        let out = rule.update(&p, &g, slots.map(|s| s.make_mut_slice::<T>()));
         Tensor::from_vec(out, param.shape()).expect("same shape")
     });
     Var::leaf(updated)

@@ -10,9 +10,9 @@
 //! Weight decay, if set, adds `λ·p` to the gradient first (L2 regularisation).
 
 use autograd::Var;
-use tensor::Tensor;
+use tensor::{Element, Tensor};
 
-use super::{assert_matching, check_state, slot, update_elements, Optimizer};
+use super::{assert_matching, check_state, slot, update_elements, Optimizer, Rule};
 use crate::error::NnError;
 use crate::params::Params;
 
@@ -60,28 +60,12 @@ impl Optimizer for Sgd {
         let (lr, wd, momentum) = (self.lr, self.weight_decay, self.momentum);
         let mut updated = Params::new();
         for ((name, p), (_, g)) in params.iter().zip(grads.iter()) {
+            let rule = SgdRule { lr, wd, momentum };
             let next = if momentum == Momentum::None {
-                update_elements(name, p, g, [], |p, g, _| p - lr * (g + wd * p))
+                update_elements(name, p, g, [], &rule)
             } else {
                 let velocity = slot(&mut self.velocity, name, p.value());
-                update_elements(name, p, g, [velocity], |p, g, v| {
-                    let g = g + wd * p;
-                    match momentum {
-                        Momentum::Classic(mu) => {
-                            v[0] = mu * v[0] + g;
-                            p - lr * v[0]
-                        }
-                        Momentum::Damped(beta) => {
-                            v[0] = beta * v[0] + (1.0 - beta) * g;
-                            p - lr * v[0]
-                        }
-                        Momentum::Nesterov(mu) => {
-                            v[0] = mu * v[0] + g;
-                            p - lr * (g + mu * v[0])
-                        }
-                        Momentum::None => unreachable!("handled above"),
-                    }
-                })
+                update_elements(name, p, g, [velocity], &rule)
             };
             updated.insert(name, next);
         }
@@ -110,5 +94,52 @@ impl Optimizer for Sgd {
             .map(|(n, v)| (n["velocity.".len()..].to_string(), v.value().clone()))
             .collect();
         Ok(())
+    }
+}
+
+/// One SGD update of one element (the table at the top of this file).
+struct SgdRule {
+    lr: f64,
+    wd: f64,
+    momentum: Momentum,
+}
+
+impl Rule<0> for SgdRule {
+    fn update<T: Element>(&self, params: &[T], grads: &[T], _: [&mut [T]; 0]) -> Vec<T> {
+        let (lr, wd) = (T::from_f64(self.lr), T::from_f64(self.wd));
+        params
+            .iter()
+            .zip(grads)
+            .map(|(&p, &g)| p - lr * (g + wd * p))
+            .collect()
+    }
+}
+
+impl Rule<1> for SgdRule {
+    fn update<T: Element>(&self, params: &[T], grads: &[T], [velocity]: [&mut [T]; 1]) -> Vec<T> {
+        let c = |x: f64| T::from_f64(x);
+        let (lr, wd) = (c(self.lr), c(self.wd));
+        // v ← decay·v + scale·g, then p ← p − η·(v + look_ahead·… ) per the table above.
+        let (decay, scale, nesterov) = match self.momentum {
+            Momentum::Classic(mu) => (mu, 1.0, false),
+            Momentum::Damped(beta) => (beta, 1.0 - beta, false),
+            Momentum::Nesterov(mu) => (mu, 1.0, true),
+            Momentum::None => (0.0, 1.0, false),
+        };
+        let (decay, scale) = (c(decay), c(scale));
+        params
+            .iter()
+            .zip(grads)
+            .zip(velocity.iter_mut())
+            .map(|((&p, &g), v)| {
+                let g = g + wd * p;
+                *v = decay * *v + scale * g;
+                if nesterov {
+                    p - lr * (g + decay * *v)
+                } else {
+                    p - lr * *v
+                }
+            })
+            .collect()
     }
 }

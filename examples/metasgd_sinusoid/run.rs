@@ -8,8 +8,8 @@ use std::time::Instant;
 use autograd::Var;
 use indicatif::{ProgressBar, ProgressStyle};
 use meta::{
-    adapt, sinusoid_eval_tasks, Algorithm, AlphaInit, Estimate, Execution, InnerLoop, MetaParams,
-    MetaTrainer, Sinusoid, TaskSource,
+    adapt, sinusoid_eval_tasks, task_seed, Algorithm, AlphaInit, Estimate, Execution, InnerLoop,
+    MetaParams, MetaTrainer, Sinusoid, Tasks,
 };
 use nn::{mlp, Activation, Adam, Checkpoint, Module};
 use rand::rngs::StdRng;
@@ -119,7 +119,6 @@ fn train(
             chunk: args.chunk as usize,
         },
     };
-    let mut task_rng = StdRng::seed_from_u64(args.seed.wrapping_add(1));
     let curve_path = args.out.join("curve.csv");
     let curve = File::create(&curve_path).map_err(|e| format!("{}: {e}", curve_path.display()))?;
     let mut curve = BufWriter::new(curve);
@@ -130,10 +129,12 @@ fn train(
     let started = Instant::now();
     let mut recent = 0.0;
     for iteration in 1..=iters {
-        let batch: Vec<_> = (0..args.meta_batch)
-            .map(|_| tasks.sample(&mut task_rng))
-            .collect();
-        let loss = trainer.step(&batch);
+        // Each iteration's tasks come from their own seed, drawn inside the parallel jobs.
+        let loss = trainer.step_on(Tasks::Drawn {
+            source: tasks,
+            count: args.meta_batch as usize,
+            seed: task_seed(args.seed, iteration),
+        });
         writeln!(curve, "{iteration},{loss:.6}").map_err(|e| e.to_string())?;
         // Exponential moving average over ~100 iterations, for display.
         recent = if iteration == 1 {

@@ -24,4 +24,4 @@ pub use eval::{evaluate_tasks, sinusoid_eval_tasks, Estimate};
 pub use learner::{adapt, Algorithm, AlphaInit, InnerLoop, MetaParams};
 pub use sinusoid::{Sinusoid, Wave};
 pub use task::{stack, Batch, Target, Task, TaskSource};
-pub use trainer::{Execution, MetaTrainer, StepReport};
+pub use trainer::{task_seed, Execution, MetaTrainer, StepReport, Tasks};

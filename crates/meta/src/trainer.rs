@@ -13,13 +13,17 @@
 //! rayon's threads, and their gradients are added in chunk order. The partition does not
 //! depend on the number of threads, so a seed gives the same run whatever the thread count.
 
+use std::borrow::Cow;
+
 use autograd::{grad, Var};
 use nn::{Adam, Module, Optimizer, Params};
+use rand::rngs::StdRng;
+use rand::SeedableRng;
 use rayon::prelude::*;
 use tensor::Tensor;
 
 use crate::learner::{adapt, InnerLoop, MetaParams};
-use crate::task::{stack, Task};
+use crate::task::{stack, Task, TaskSource};
 
 /// How the tasks of a meta-batch are evaluated.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,24 +60,83 @@ pub struct StepReport {
     pub grads: Params,
 }
 
+/// The seed of task `index` of a meta-batch whose seed is `batch_seed`: a SplitMix64 step
+/// (Steele et al. 2014) over both, so neighbouring indices and seeds give unrelated streams.
+pub fn task_seed(batch_seed: u64, index: usize) -> u64 {
+    let mut z = batch_seed ^ (index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// Where a meta-batch's tasks come from.
+#[derive(Clone, Copy)]
+pub enum Tasks<'a> {
+    /// Tasks already drawn.
+    Given(&'a [Task]),
+    /// `count` tasks to draw from `source`, task `k` with its own generator seeded by
+    /// [`task_seed`]`(seed, k)`: each parallel job draws its own tasks, and the batch is the
+    /// same whatever the number of threads.
+    Drawn {
+        source: &'a dyn TaskSource,
+        count: usize,
+        seed: u64,
+    },
+}
+
+impl Tasks<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Tasks::Given(tasks) => tasks.len(),
+            Tasks::Drawn { count, .. } => *count,
+        }
+    }
+
+    /// Tasks `range` of the batch.
+    fn slice(&self, range: std::ops::Range<usize>) -> Cow<'_, [Task]> {
+        match self {
+            Tasks::Given(tasks) => Cow::Borrowed(&tasks[range]),
+            Tasks::Drawn { source, seed, .. } => Cow::Owned(
+                range
+                    .map(|k| source.sample(&mut StdRng::seed_from_u64(task_seed(*seed, k))))
+                    .collect(),
+            ),
+        }
+    }
+}
+
 impl MetaTrainer {
     /// The mean query loss over `tasks` and its gradient with respect to θ and α.
     pub fn meta_gradient(&self, tasks: &[Task]) -> StepReport {
-        let chunks: Vec<&[Task]> = tasks.chunks(self.execution.chunk()).collect();
-        let per_chunk: Vec<(f64, Vec<Tensor>)> = chunks
-            .par_iter()
-            .map(|chunk| self.chunk_gradient(chunk))
+        self.meta_gradient_of(Tasks::Given(tasks))
+    }
+
+    /// [`MetaTrainer::meta_gradient`] of tasks given or to be drawn.
+    pub fn meta_gradient_of(&self, tasks: Tasks) -> StepReport {
+        let count = tasks.len();
+        assert!(
+            count > 0,
+            "meta_gradient: a meta-batch needs at least one task"
+        );
+        let chunk = self.execution.chunk();
+        let ranges: Vec<_> = (0..count)
+            .step_by(chunk)
+            .map(|start| start..(start + chunk).min(count))
+            .collect();
+        let per_chunk: Vec<(f64, Vec<Tensor>)> = ranges
+            .into_par_iter()
+            .map(|range| self.chunk_gradient(&tasks.slice(range)))
             .collect();
         // Sum in chunk order, whatever thread computed what.
         let mut chunk_results = per_chunk.into_iter();
-        let (mut loss, mut sums) = chunk_results.next().expect("at least one task");
+        let (mut loss, mut sums) = chunk_results.next().expect("at least one chunk");
         for (chunk_loss, grads) in chunk_results {
             loss += chunk_loss;
             for (sum, g) in sums.iter_mut().zip(&grads) {
-                *sum = sum.add(g);
+                sum.add_assign(g);
             }
         }
-        let scale = 1.0 / tasks.len() as f64;
+        let scale = 1.0 / count as f64;
         let flat = self.meta.flatten();
         let grads = flat.gradients(
             &sums
@@ -135,9 +198,15 @@ impl MetaTrainer {
         )
     }
 
-    /// One meta-step on `tasks`: compute the meta-gradient and update θ and α.
+    /// One meta-step on `tasks`: compute the meta-gradient and update θ and α. Returns the
+    /// meta-loss before the update.
     pub fn step(&mut self, tasks: &[Task]) -> f64 {
-        let report = self.meta_gradient(tasks);
+        self.step_on(Tasks::Given(tasks))
+    }
+
+    /// One meta-step on tasks given or to be drawn.
+    pub fn step_on(&mut self, tasks: Tasks) -> f64 {
+        let report = self.meta_gradient_of(tasks);
         let updated = self.optimizer.step(&self.meta.flatten(), &report.grads);
         self.meta = self.meta.unflatten(&updated);
         report.meta_loss

@@ -213,6 +213,25 @@ fn table() -> Vec<Case> {
             },
             order: 3,
         },
+        // ----- fused primitives -----
+        Case {
+            name: "sub_mul",
+            inputs: || same_shape(&[Any, Any, Any]),
+            f: |x| x[0].sub_mul(&x[1], &x[2]),
+            order: 3,
+        },
+        Case {
+            name: "sub_mul (broadcast step size)",
+            inputs: || fixed(&[(&[2, 3], Any), (&[3], Any), (&[2, 3], Any)]),
+            f: |x| x[0].sub_mul(&x[1], &x[2]).square(),
+            order: 3,
+        },
+        Case {
+            name: "relu_backward",
+            inputs: || same_shape(&[Any, Separated]),
+            f: |x| x[0].relu_backward(x[1].value()).square(),
+            order: 3,
+        },
         // ----- reductions and movement -----
         Case {
             name: "sum",

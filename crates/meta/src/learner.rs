@@ -218,9 +218,10 @@ pub fn adapt(
         let update = || {
             if inner.algorithm.learns_alpha() {
                 let alpha = &meta.alpha[step.min(meta.alpha.len() - 1)];
-                theta.zip3(alpha, &grads, |t, a, g| t - &(a * g))
+                theta.zip3(alpha, &grads, |t, a, g| t.sub_mul(a, g))
             } else {
-                theta.zip(&grads, |t, g| t - &g.mul_scalar(inner.lr))
+                let lr = Var::scalar(inner.lr, meta.theta.vars()[0].dtype());
+                theta.zip(&grads, |t, g| t.sub_mul(&lr, g))
             }
         };
         theta = if record {

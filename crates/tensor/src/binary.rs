@@ -223,6 +223,28 @@ impl Tensor {
         self.zip(BinaryOp::Ge, other)
     }
 
+    /// `self` where `x > 0`, else 0: ReLU's backward pass (`self` the gradient, `x` ReLU's
+    /// input), in one pass instead of a mask and a product.
+    ///
+    /// ```
+    /// use tensor::Tensor;
+    /// let g = Tensor::from_vec(vec![1.0f32, 2.0, 3.0], &[3])?;
+    /// let x = Tensor::from_vec(vec![-1.0f32, 0.0, 4.0], &[3])?;
+    /// assert_eq!(g.relu_backward(&x).to_vec::<f32>(), [0.0, 0.0, 3.0]);
+    /// # Ok::<(), tensor::TensorError>(())
+    /// ```
+    ///
+    /// # Panics
+    /// As the other binary operations.
+    pub fn relu_backward(&self, x: &Tensor) -> Tensor {
+        or_panic(self.same_dtype("relu_backward", x));
+        or_panic(
+            with_dtype!(self.dtype(), T => zip_map::<T>("relu_backward", self, x, |g, x| {
+                if x > T::ZERO { g } else { T::ZERO }
+            })),
+        )
+    }
+
     /// `self += other`, with `other` broadcast to `self`'s shape. Writes into `self`'s buffer,
     /// in `self`'s own memory order, when `self` is its only user (the usual case for a
     /// gradient being accumulated); otherwise `self` becomes a fresh sum.
@@ -270,57 +292,6 @@ impl Tensor {
                     }
                 }
             });
-        })
-    }
-
-    /// `on_true` where `self` (the mask) is non-zero, else `on_false`; all three broadcast.
-    ///
-    /// ```
-    /// use tensor::Tensor;
-    /// let mask = Tensor::from_vec(vec![1.0f32, 0.0, 1.0], &[3])?;
-    /// let a = Tensor::from_vec(vec![1.0f32, 2.0, 3.0], &[3])?;
-    /// let zero = Tensor::scalar(0.0f32);
-    /// assert_eq!(mask.select(&a, &zero).to_vec::<f32>(), [1.0, 0.0, 3.0]);
-    /// # Ok::<(), tensor::TensorError>(())
-    /// ```
-    pub fn select(&self, on_true: &Tensor, on_false: &Tensor) -> Tensor {
-        or_panic(self.try_select(on_true, on_false))
-    }
-
-    /// [`Tensor::select`] returning an error instead of panicking.
-    pub fn try_select(&self, on_true: &Tensor, on_false: &Tensor) -> Result<Tensor> {
-        self.same_dtype("select", on_true)?;
-        self.same_dtype("select", on_false)?;
-        let shape = broadcast_shapes("select", self.shape(), on_true.shape())?;
-        let shape = broadcast_shapes("select", &shape, on_false.shape())?;
-        let layouts = [
-            self.layout().broadcast_to(&shape)?,
-            on_true.layout().broadcast_to(&shape)?,
-            on_false.layout().broadcast_to(&shape)?,
-        ];
-        let walk = Walk::new(
-            &shape,
-            [
-                &layouts[0].strides,
-                &layouts[1].strides,
-                &layouts[2].strides,
-            ],
-        );
-        let (len, [sm, st, sf]) = (walk.run_len(), walk.run_strides());
-        let starts = [layouts[0].offset, layouts[1].offset, layouts[2].offset];
-        with_dtype!(self.dtype(), T => {
-            let (m, t, f) = (
-                self.storage_slice::<T>(),
-                on_true.storage_slice::<T>(),
-                on_false.storage_slice::<T>(),
-            );
-            let mut out = buffer::with_capacity(shape.iter().product());
-            walk.for_each_run(starts, |[i, j, k]| {
-                out.extend((0..len).map(|n| {
-                    if m[i + n * sm] != T::ZERO { t[j + n * st] } else { f[k + n * sf] }
-                }));
-            });
-            Ok(Tensor::from_parts(out, &shape))
         })
     }
 }

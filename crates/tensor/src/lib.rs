@@ -29,6 +29,7 @@ pub mod pool;
 pub mod reduce;
 pub mod storage;
 pub mod tensor;
+pub mod ternary;
 pub mod unary;
 pub mod view;
 pub mod walk;

@@ -11,6 +11,7 @@
 //! | [`index`] | take, scatter_add |
 //! | [`linalg`] | matmul |
 //! | [`conv`] | conv2d, conv2d_input_grad, conv2d_weight_grad, avg_pool2d, avg_pool2d_backward |
+//! | [`fused`] | sub_mul (x − a ⊙ b), relu_backward — one pass where a composite takes several |
 //!
 //! Everything else — sub-views, max, max-pool, gather, softmax, log-softmax, and the losses
 //! and normalisations in `nn` — is a [`composite`]: written with these, so it needs no
@@ -19,6 +20,7 @@
 pub mod binary;
 pub mod composite;
 pub mod conv;
+pub mod fused;
 pub mod index;
 pub mod linalg;
 pub mod movement;

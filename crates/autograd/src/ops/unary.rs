@@ -154,12 +154,12 @@ impl Primitive for Relu {
     fn name(&self) -> &'static str {
         "relu"
     }
-    // d/dx relu(x) = [x > 0], a constant mask.
+    // d/dx relu(x) = [x > 0], a constant mask (applied by the fused `relu_backward`).
     // NOTE: at x = 0 we take the derivative to be 0 (as PyTorch does). The mask is piecewise
     // constant, so it is a constant in the graph: relu's second derivative is 0 wherever it
     // exists, which is what MAML's second-order term through ReLU layers relies on.
     fn vjp(&self, x: &[Var], _: &Var, g: &Var, _: &[bool]) -> Grads {
-        only(g * &Var::constant(x[0].value().positive_mask()))
+        only(g.relu_backward(x[0].value()))
     }
 }
 

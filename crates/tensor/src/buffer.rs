@@ -134,7 +134,8 @@ mod tests {
         assert!(second.is_empty());
         // A much smaller request does not take the big buffer.
         drop(Storage::F32(second));
-        assert_ne!(with_capacity::<f32>(4_000).as_ptr(), address);
+        let smaller = with_capacity::<f32>(4_000);
+        assert_ne!(smaller.as_ptr(), address);
     }
 
     #[test]

@@ -28,7 +28,7 @@ pub struct Args {
     #[arg(long, default_value_t = 10, value_parser = positive)]
     pub shots: u64,
     /// Meta-iterations (outer steps).
-    #[arg(long, default_value_t = 20_000)]
+    #[arg(long, default_value_t = 60_000)]
     pub iters: u64,
     /// Tasks per meta-iteration.
     #[arg(long, default_value_t = 25, value_parser = positive)]

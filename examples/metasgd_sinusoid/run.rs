@@ -130,11 +130,13 @@ fn train(
     let mut recent = 0.0;
     for iteration in 1..=iters {
         // Each iteration's tasks come from their own seed, drawn inside the parallel jobs.
-        let loss = trainer.step_on(Tasks::Drawn {
-            source: tasks,
-            count: args.meta_batch as usize,
-            seed: task_seed(args.seed, iteration),
-        });
+        let loss = trainer
+            .step_on(Tasks::Drawn {
+                source: tasks,
+                count: args.meta_batch as usize,
+                seed: task_seed(args.seed, iteration),
+            })
+            .meta_loss;
         writeln!(curve, "{iteration},{loss:.6}").map_err(|e| e.to_string())?;
         // Exponential moving average over ~100 iterations, for display.
         recent = if iteration == 1 {

@@ -13,6 +13,7 @@
 //! one meta-step.
 #![doc = include_str!("../../../docs/05-meta-sgd.md")]
 
+pub mod checkpoint;
 pub mod eval;
 pub mod learner;
 pub mod omniglot;
@@ -20,6 +21,7 @@ pub mod sinusoid;
 pub mod task;
 pub mod trainer;
 
+pub use checkpoint::{read_inner, resume_training, save_training};
 pub use eval::{evaluate_tasks, sinusoid_eval_tasks, Estimate};
 pub use learner::{adapt, Algorithm, AlphaInit, InnerLoop, MetaParams};
 pub use sinusoid::{Sinusoid, Wave};

@@ -69,6 +69,27 @@ impl Batch {
     }
 }
 
+impl Batch {
+    /// How many of `prediction`'s rows (logits) pick their label; 0 for regression.
+    pub fn correct(&self, prediction: &Var) -> usize {
+        match &self.y {
+            Target::Labels(labels) => {
+                let predicted = prediction.value().argmax(-1);
+                predicted.iter().zip(labels).filter(|(p, l)| p == l).count()
+            }
+            Target::Values(_) => 0,
+        }
+    }
+
+    /// The number of labelled examples (0 for regression targets).
+    pub fn labelled(&self) -> usize {
+        match &self.y {
+            Target::Labels(labels) => labels.len(),
+            Target::Values(_) => 0,
+        }
+    }
+}
+
 /// The batches stacked along a new task axis 0: inputs `[B, …]`, value targets `[B, …]`,
 /// labels concatenated task by task.
 ///

@@ -56,8 +56,19 @@ pub struct MetaTrainer {
 pub struct StepReport {
     /// Mean query loss of the adapted models, before the update.
     pub meta_loss: f64,
+    /// For classification tasks, the fraction of query examples the adapted models got right.
+    pub query_accuracy: Option<f64>,
     /// The gradients of `meta_loss` with respect to [`MetaParams::flatten`].
     pub grads: Params,
+}
+
+/// What one parallel job returns.
+struct ChunkResult {
+    loss: f64,
+    /// Query examples classified correctly, out of `scored` (both 0 for regression).
+    correct: usize,
+    scored: usize,
+    grads: Vec<Tensor>,
 }
 
 /// The seed of task `index` of a meta-batch whose seed is `batch_seed`: a SplitMix64 step
@@ -123,16 +134,20 @@ impl MetaTrainer {
             .step_by(chunk)
             .map(|start| start..(start + chunk).min(count))
             .collect();
-        let per_chunk: Vec<(f64, Vec<Tensor>)> = ranges
+        let per_chunk: Vec<ChunkResult> = ranges
             .into_par_iter()
             .map(|range| self.chunk_gradient(&tasks.slice(range)))
             .collect();
         // Sum in chunk order, whatever thread computed what.
         let mut chunk_results = per_chunk.into_iter();
-        let (mut loss, mut sums) = chunk_results.next().expect("at least one chunk");
-        for (chunk_loss, grads) in chunk_results {
-            loss += chunk_loss;
-            for (sum, g) in sums.iter_mut().zip(&grads) {
+        let first = chunk_results.next().expect("at least one chunk");
+        let (mut loss, mut correct, mut scored, mut sums) =
+            (first.loss, first.correct, first.scored, first.grads);
+        for chunk in chunk_results {
+            loss += chunk.loss;
+            correct += chunk.correct;
+            scored += chunk.scored;
+            for (sum, g) in sums.iter_mut().zip(&chunk.grads) {
                 sum.add_assign(g);
             }
         }
@@ -146,15 +161,17 @@ impl MetaTrainer {
         );
         StepReport {
             meta_loss: loss * scale,
+            query_accuracy: (scored > 0).then(|| correct as f64 / scored as f64),
             grads,
         }
     }
 
-    /// The summed query loss of `tasks` and its gradient (summed over tasks).
-    fn chunk_gradient(&self, tasks: &[Task]) -> (f64, Vec<Tensor>) {
+    /// The summed query loss of `tasks`, its gradient (summed over tasks), and how many query
+    /// examples the adapted models classified correctly.
+    fn chunk_gradient(&self, tasks: &[Task]) -> ChunkResult {
         let leaves = self.meta.to_leaves();
         let model = self.model.as_ref();
-        let loss = match self.execution {
+        let (loss, correct) = match self.execution {
             Execution::Vectorised { .. } => {
                 let count = tasks.len();
                 let support = stack(&tasks.iter().map(|t| &t.support).collect::<Vec<_>>());
@@ -167,48 +184,48 @@ impl MetaTrainer {
                     count,
                     true,
                 );
-                query.loss(
-                    &model.apply(&adapted, &Var::constant(query.x.clone())),
-                    count,
-                )
+                let prediction = model.apply(&adapted, &Var::constant(query.x.clone()));
+                (query.loss(&prediction, count), query.correct(&prediction))
             }
             Execution::PerTask { .. } => {
-                let losses: Vec<Var> = tasks
-                    .iter()
-                    .map(|task| {
-                        let adapted = adapt(model, &leaves, &self.inner, &task.support, 0, true);
-                        task.query.loss(
-                            &model.apply(&adapted, &Var::constant(task.query.x.clone())),
-                            0,
-                        )
-                    })
-                    .collect();
-                losses
-                    .iter()
-                    .skip(1)
-                    .fold(losses[0].clone(), |sum, l| &sum + l)
+                let mut total: Option<Var> = None;
+                let mut correct = 0;
+                for task in tasks {
+                    let adapted = adapt(model, &leaves, &self.inner, &task.support, 0, true);
+                    let prediction = model.apply(&adapted, &Var::constant(task.query.x.clone()));
+                    let loss = task.query.loss(&prediction, 0);
+                    correct += task.query.correct(&prediction);
+                    total = Some(match total {
+                        Some(sum) => &sum + &loss,
+                        None => loss,
+                    });
+                }
+                (total.expect("a chunk has at least one task"), correct)
             }
         };
         let flat = leaves.flatten();
         let grads =
             grad(&[&loss], &flat.vars(), false).unwrap_or_else(|e| panic!("meta-gradient: {e}"));
-        (
-            loss.item(),
-            grads.into_iter().map(|g| g.value().clone()).collect(),
-        )
+        ChunkResult {
+            loss: loss.item(),
+            correct,
+            scored: tasks.iter().map(|t| t.query.labelled()).sum(),
+            grads: grads.into_iter().map(|g| g.value().clone()).collect(),
+        }
     }
 
     /// One meta-step on `tasks`: compute the meta-gradient and update θ and α. Returns the
     /// meta-loss before the update.
     pub fn step(&mut self, tasks: &[Task]) -> f64 {
-        self.step_on(Tasks::Given(tasks))
+        self.step_on(Tasks::Given(tasks)).meta_loss
     }
 
-    /// One meta-step on tasks given or to be drawn.
-    pub fn step_on(&mut self, tasks: Tasks) -> f64 {
+    /// One meta-step on tasks given or to be drawn; the report describes the step (loss and
+    /// accuracy before the update, and the gradient applied).
+    pub fn step_on(&mut self, tasks: Tasks) -> StepReport {
         let report = self.meta_gradient_of(tasks);
         let updated = self.optimizer.step(&self.meta.flatten(), &report.grads);
         self.meta = self.meta.unflatten(&updated);
-        report.meta_loss
+        report
     }
 }

@@ -1,0 +1,122 @@
+//! What `train`, `eval` and `lake` share: the data, the split, the network, the inner loop.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use meta::omniglot::{rotated, Class, Episode, Omniglot, Sampler, Split};
+use meta::{Algorithm, InnerLoop};
+use nn::layers::Sequential;
+use nn::{conv_net, Checkpoint, Downsample};
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+
+use crate::{Algo, DataArgs, EpisodeArgs};
+
+/// The data folders: those given, or the minimal splits beside the repository.
+pub fn roots(args: &DataArgs) -> Result<Vec<PathBuf>, String> {
+    if !args.data.is_empty() {
+        return Ok(args.data.clone());
+    }
+    let shared = Path::new("../shared/data/omniglot");
+    let defaults = [
+        shared.join("images_background_small1"),
+        shared.join("images_background_small2"),
+    ];
+    if defaults.iter().all(|p| p.is_dir()) {
+        Ok(defaults.to_vec())
+    } else {
+        Err(format!(
+            "no --data given and the default folders {} are missing; point --data at an Omniglot \
+             folder (https://github.com/brendenlake/omniglot, python/images_background.zip)",
+            defaults
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(" and ")
+        ))
+    }
+}
+
+/// Loads the images (through a cache in `cache_dir`) and prints what was found.
+pub fn load(args: &DataArgs, cache_dir: &Path) -> Result<Arc<Omniglot>, String> {
+    let roots = roots(args)?;
+    let (data, status) = Omniglot::load_cached(&roots, &cache_dir.join("omniglot-cache.bin"))
+        .map_err(|e| e.to_string())?;
+    println!(
+        "data: {} alphabets, {} characters, {} images (cache: {status:?})",
+        data.alphabets().len(),
+        data.characters().len(),
+        data.image_count()
+    );
+    Ok(Arc::new(data))
+}
+
+/// Training, validation and test classes: the test alphabets held out; 10% of the remaining
+/// characters (seeded) held out for validation; training characters augmented with 90°, 180°
+/// and 270° rotations as new classes, as MAML does.
+pub fn classes(
+    data: &Omniglot,
+    args: &DataArgs,
+    seed: u64,
+) -> Result<(Vec<Class>, Vec<Class>, Vec<Class>), String> {
+    let test: Vec<&str> = args.test_alphabets.iter().map(String::as_str).collect();
+    let train: Vec<&str> = data
+        .alphabets()
+        .into_iter()
+        .filter(|a| !test.contains(a))
+        .collect();
+    let split = Split::by_alphabet_names(data, &train, &[], &test).map_err(|e| e.to_string())?;
+    let mut train_classes = split.train;
+    train_classes.shuffle(&mut StdRng::seed_from_u64(seed ^ 0x5EED_5A11));
+    let validation = train_classes.split_off(train_classes.len() - train_classes.len() / 10);
+    Ok((rotated(&train_classes), validation, split.test))
+}
+
+/// A task sampler over `classes`, with errors that say which part of the split is short.
+pub fn sampler(
+    data: &Arc<Omniglot>,
+    classes: Vec<Class>,
+    episode: &EpisodeArgs,
+    part: &str,
+) -> Result<Sampler, String> {
+    let shape = Episode {
+        ways: episode.ways,
+        shots: episode.shots,
+        queries: episode.queries,
+    };
+    Sampler::new(Arc::clone(data), classes, shape).map_err(|e| format!("{part} classes: {e}"))
+}
+
+/// MAML's Omniglot network for `ways` classes with `hidden` filters.
+pub fn network(hidden: usize, ways: usize) -> Sequential {
+    conv_net(1, hidden, ways, 28, Downsample::Stride2)
+}
+
+pub fn algorithm(algo: Algo, first_order: bool) -> Algorithm {
+    match (algo, first_order) {
+        (Algo::Metasgd, false) => Algorithm::MetaSgd,
+        (Algo::Metasgd, true) => Algorithm::FoMetaSgd,
+        (Algo::Maml, false) => Algorithm::Maml,
+        (Algo::Maml, true) => Algorithm::FoMaml,
+    }
+}
+
+/// The network and inner loop a checkpoint was trained with (from its metadata).
+pub fn from_checkpoint(path: &Path) -> Result<(Checkpoint, Sequential, InnerLoop, usize), String> {
+    let checkpoint = Checkpoint::load(path).map_err(|e| e.to_string())?;
+    let inner = meta::read_inner(&checkpoint, path).map_err(|e| e.to_string())?;
+    let number = |key: &str| -> Result<usize, String> {
+        checkpoint
+            .metadata(key)
+            .and_then(|v| v.parse().ok())
+            .ok_or_else(|| {
+                format!(
+                    "{}: no readable `{key}` in the metadata: not an Omniglot checkpoint",
+                    path.display()
+                )
+            })
+    };
+    let (hidden, ways) = (number("hidden")?, number("ways")?);
+    Ok((checkpoint, network(hidden, ways), inner, ways))
+}

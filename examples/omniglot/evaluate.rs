@@ -43,7 +43,7 @@ pub fn eval(args: &EvalArgs) -> Result<(), String> {
         .parent()
         .unwrap_or(std::path::Path::new("."));
     let data = setup::load(&args.data, cache)?;
-    let (_, _, test_classes) = setup::classes(&data, &args.data, 0)?;
+    let test_classes = setup::classes(&data, &args.data, 0)?.test;
     let tasks = setup::sampler(&data, test_classes, &args.episode, "test")?;
     let tasks: Vec<_> = (0..args.tasks)
         .map(|k| tasks.sample(&mut StdRng::seed_from_u64(task_seed(args.seed, k))))

@@ -70,7 +70,11 @@ pub fn classes(
     let mut train_classes = split.train;
     train_classes.shuffle(&mut StdRng::seed_from_u64(seed ^ 0x5EED_5A11));
     let validation = train_classes.split_off(train_classes.len() - train_classes.len() / 10);
-    Ok((rotated(&train_classes), validation, split.test))
+    Ok(Classes {
+        train: rotated(&train_classes),
+        validation,
+        test: split.test,
+    })
 }
 
 /// A task sampler over `classes`, with errors that say which part of the split is short.

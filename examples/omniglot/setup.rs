@@ -52,14 +52,17 @@ pub fn load(args: &DataArgs, cache_dir: &Path) -> Result<Arc<Omniglot>, String> 
     Ok(Arc::new(data))
 }
 
+/// The classes of each part of the split.
+pub struct Classes {
+    pub train: Vec<Class>,
+    pub validation: Vec<Class>,
+    pub test: Vec<Class>,
+}
+
 /// Training, validation and test classes: the test alphabets held out; 10% of the remaining
 /// characters (seeded) held out for validation; training characters augmented with 90°, 180°
 /// and 270° rotations as new classes, as MAML does.
-pub fn classes(
-    data: &Omniglot,
-    args: &DataArgs,
-    seed: u64,
-) -> Result<(Vec<Class>, Vec<Class>, Vec<Class>), String> {
+pub fn classes(data: &Omniglot, args: &DataArgs, seed: u64) -> Result<Classes, String> {
     let test: Vec<&str> = args.test_alphabets.iter().map(String::as_str).collect();
     let train: Vec<&str> = data
         .alphabets()

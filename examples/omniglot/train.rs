@@ -23,8 +23,11 @@ pub fn run(args: &TrainArgs) -> Result<(), String> {
     std::fs::create_dir_all(out)
         .map_err(|e| format!("cannot create output folder {}: {e}", out.display()))?;
     let data = setup::load(&args.data, out)?;
-    let (train_classes, validation_classes, test_classes) =
-        setup::classes(&data, &args.data, args.seed)?;
+    let setup::Classes {
+        train: train_classes,
+        validation: validation_classes,
+        test: test_classes,
+    } = setup::classes(&data, &args.data, args.seed)?;
     println!(
         "classes: {} for training (with rotations), {} for validation, {} for testing ({})",
         train_classes.len(),

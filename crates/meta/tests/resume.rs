@@ -4,7 +4,7 @@ use meta::{
     resume_training, save_training, task_seed, Algorithm, AlphaInit, Execution, InnerLoop,
     MetaParams, MetaTrainer, Sinusoid, Tasks,
 };
-use nn::{mlp, Activation, Adam, Module};
+use nn::{mlp, Activation, Adam};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use tensor::DType;

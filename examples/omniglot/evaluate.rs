@@ -1,12 +1,9 @@
 //! `omniglot eval` and `omniglot lake`: a trained checkpoint on new tasks.
 
-use autograd::Var;
 use meta::omniglot::lake;
-use meta::{adapt, task_seed, AlphaInit, Estimate, InnerLoop, MetaParams, TaskSource};
-use nn::Module;
+use meta::{task_seed, AlphaInit, Estimate, InnerLoop, MetaParams, TaskSource};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
-use rayon::prelude::*;
 use tensor::DType;
 
 use crate::setup;
@@ -79,16 +76,7 @@ pub fn lake(args: &LakeArgs) -> Result<(), String> {
         ..inner
     };
     // Each run is one 20-way 1-shot task: adapt on its 20 training images, classify its tests.
-    let predictions: Vec<Vec<usize>> = runs
-        .par_iter()
-        .map(|run| {
-            let adapted = adapt(&model, &meta, &inner, &run.support, 0, false);
-            model
-                .apply(&adapted, &Var::constant(run.test.clone()))
-                .value()
-                .argmax(-1)
-        })
-        .collect();
+    let predictions = lake::predict(&model, &meta, &inner, &runs);
     let score = lake::score(&runs, &predictions);
     let baseline = lake::score(&runs, &lake::nearest_neighbour(&runs));
     for (run, (error, nn_error)) in runs.iter().zip(score.per_run.iter().zip(&baseline.per_run)) {

@@ -13,11 +13,20 @@ use tensor::{DType, Tensor};
 
 /// A small f64 problem: a 1-6-1 tanh network, two sinusoid tasks of 5 points.
 fn problem(algorithm: Algorithm, steps: usize, execution: Execution) -> (MetaTrainer, Vec<Task>) {
+    problem_with(algorithm, steps, false, execution)
+}
+
+fn problem_with(
+    algorithm: Algorithm,
+    steps: usize,
+    per_step_alpha: bool,
+    execution: Execution,
+) -> (MetaTrainer, Vec<Task>) {
     let inner = InnerLoop {
         algorithm,
         steps,
         lr: 0.05,
-        per_step_alpha: false,
+        per_step_alpha,
     };
     let model = mlp(&[1, 6, 1], Activation::Tanh);
     let mut rng = StdRng::seed_from_u64(7);
@@ -105,6 +114,25 @@ fn meta_sgd_gradient_matches_finite_differences_for_one_and_two_steps() {
             );
         }
     }
+}
+
+#[test]
+fn per_step_alpha_gradient_matches_finite_differences() {
+    // Two inner steps, each with its own α: both α sets get their own gradient.
+    let (mut trainer, tasks) = problem_with(
+        Algorithm::MetaSgd,
+        2,
+        true,
+        Execution::Vectorised { chunk: 2 },
+    );
+    assert_eq!(trainer.meta.alpha.len(), 2);
+    let grads = trainer.meta_gradient(&tasks).grads;
+    assert!(grads.names().any(|n| n.starts_with("alpha.1.")));
+    assert_close(
+        &flat_values(&grads),
+        &finite_differences(&mut trainer, &tasks),
+        "per-step α",
+    );
 }
 
 #[test]

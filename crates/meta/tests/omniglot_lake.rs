@@ -210,3 +210,48 @@ fn errors_name_the_file_and_line() {
     let message = read_error(&case).to_string();
     assert!(message.contains("run01/class_labels.txt"), "{message}");
 }
+
+#[test]
+fn adapting_to_each_run_classifies_its_training_images() {
+    use meta::omniglot::lake::predict;
+    use meta::{Algorithm, AlphaInit, InnerLoop, MetaParams};
+    use nn::{conv_net, Downsample};
+    use rand::{rngs::StdRng, SeedableRng};
+
+    let folder = scratch("lake-predict");
+    write_runs(&folder, 2);
+    let runs = read_runs(&folder).unwrap();
+    // An untrained 20-way network, adapted with many plain gradient steps on each run's 20
+    // training images: it fits them, and here the test items are those same images.
+    let inner = InnerLoop {
+        algorithm: Algorithm::Maml,
+        steps: 80,
+        lr: 0.5,
+        per_step_alpha: false,
+    };
+    let model = conv_net(1, 8, WAYS, 28, Downsample::Stride2);
+    let meta = MetaParams::init(
+        &model,
+        &inner,
+        AlphaInit::Constant(0.0),
+        tensor::DType::F32,
+        &mut StdRng::seed_from_u64(0),
+    );
+    let predictions = predict(&model, &meta, &inner, &runs);
+    assert_eq!(predictions.len(), 2);
+    assert!(predictions
+        .iter()
+        .all(|p| p.len() == WAYS && p.iter().all(|&l| l < WAYS)));
+    let adapted = score(&runs, &predictions);
+    // Without adaptation the same network is at chance (95% error expected).
+    let unadapted = score(
+        &runs,
+        &predict(&model, &meta, &InnerLoop { steps: 0, ..inner }, &runs),
+    );
+    println!(
+        "error adapted {:?}, unadapted {:?}",
+        adapted.overall, unadapted.overall
+    );
+    assert!(adapted.overall <= 10.0, "{adapted:?}");
+    assert!(unadapted.overall >= 70.0, "{unadapted:?}");
+}

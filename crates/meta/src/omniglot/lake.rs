@@ -23,12 +23,15 @@
 
 use std::path::{Path, PathBuf};
 
+use autograd::Var;
+use nn::Module;
 use rayon::prelude::*;
 use tensor::Tensor;
 
 use super::decode::{load_image, IMAGE_PIXELS, IMAGE_SIZE};
 use super::error::{io_error, OmniglotError, Result};
 use super::sampler::images_batch;
+use crate::learner::{adapt, InnerLoop, MetaParams};
 use crate::task::Batch;
 
 /// Classes (and test items) per run.
@@ -160,6 +163,26 @@ fn numbered(path: &str, run: &str, stem: &str) -> Option<usize> {
         return None;
     }
     digits.parse().ok()
+}
+
+/// Adapts `meta` to each run's 20 training images — one 20-way 1-shot task — with the inner
+/// loop `inner`, and classifies the run's 20 test images. Runs are independent and are
+/// adapted in parallel.
+pub fn predict(
+    model: &dyn Module,
+    meta: &MetaParams,
+    inner: &InnerLoop,
+    runs: &[Run],
+) -> Vec<Vec<usize>> {
+    runs.par_iter()
+        .map(|run| {
+            let adapted = adapt(model, meta, inner, &run.support, 0, false);
+            model
+                .apply(&adapted, &Var::constant(run.test.clone()))
+                .value()
+                .argmax(-1)
+        })
+        .collect()
 }
 
 /// The error rates of `predictions` (one label per test item, per run).

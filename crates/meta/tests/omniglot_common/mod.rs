@@ -111,3 +111,30 @@ pub fn rot90(image: &[f32], quarters: usize) -> Vec<f32> {
     }
     current
 }
+
+/// The two minimal background splits of the real data, if present: looked for as
+/// `shared/data/omniglot` beside the workspace (CI clones the repository next to `shared/`) or
+/// beside one of its parents. Prints why and returns `None` when absent.
+pub fn real_roots() -> Option<[PathBuf; 2]> {
+    let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let workspace = workspace.canonicalize().unwrap_or(workspace);
+    let data = workspace
+        .ancestors()
+        .skip(1)
+        .take(3)
+        .map(|folder| folder.join("shared/data/omniglot"))
+        .find(|candidate| candidate.is_dir());
+    match data {
+        Some(data) => Some([
+            data.join("images_background_small1"),
+            data.join("images_background_small2"),
+        ]),
+        None => {
+            eprintln!(
+                "skipped: no shared/data/omniglot beside {}",
+                workspace.display()
+            );
+            None
+        }
+    }
+}

@@ -21,7 +21,7 @@ use crate::storage::Storage;
 /// Buffers smaller than this (in elements) are left to the allocator.
 pub const MIN_ELEMENTS: usize = 2048;
 /// At most this many bytes of free buffers are kept per thread.
-pub const MAX_BYTES: usize = 256 << 20;
+pub const MAX_BYTES: usize = 64 << 20;
 
 #[derive(Default)]
 struct Pool {

@@ -9,9 +9,10 @@
 //! 5. [`eval`] — the evaluation protocol and confidence intervals.
 //! 6. [`omniglot`] — the Omniglot data: loading, splits, N-way K-shot tasks, Lake's benchmark.
 //!
-//! The chapter below (`docs/05-meta-sgd.md`) derives the algorithm and draws the tape of
-//! one meta-step.
+//! The chapters below (`docs/05-meta-sgd.md`, `docs/06-omniglot.md`) derive the algorithm,
+//! draw the tape of one meta-step, and take it to Omniglot.
 #![doc = include_str!("../../../docs/05-meta-sgd.md")]
+#![doc = include_str!("../../../docs/06-omniglot.md")]
 
 pub mod checkpoint;
 pub mod eval;

@@ -571,3 +571,34 @@ fn gemm_deep_k_takes_several_column_blocks() {
     }
     check_thread_independence::<f32>(40, 2100, 1100, [Layout::RowMajor, Layout::RowMajor]);
 }
+
+/// A batch multiplied by one shared matrix (a broadcast weight, plain or transposed) gives
+/// exactly the per-batch products, whether or not the batch's rows can be read as one matrix.
+#[test]
+fn shared_right_operand_matches_per_batch_products() {
+    let a = Tensor::arange(0.0, 3.0 * 4.0 * 5.0, 1.0, DType::F64)
+        .reshape(&[3, 4, 5])
+        .mul_scalar(0.1);
+    let w = Tensor::arange(0.0, 10.0, 1.0, DType::F64)
+        .reshape(&[2, 5])
+        .add_scalar(-4.0);
+    let per_batch = |a: &Tensor, b: &Tensor| {
+        let parts: Vec<Tensor> = (0..a.shape()[0])
+            .map(|i| a.narrow(0, i, 1).squeeze(0).matmul(b))
+            .collect();
+        Tensor::stack(&parts.iter().collect::<Vec<_>>(), 0)
+    };
+    let wt = w.t(); // [5, 2], transposed storage
+    let broadcast = wt.unsqueeze(0).broadcast_to(&[3, 5, 2]); // stride 0 over the batch
+    for b in [&wt, &broadcast] {
+        let expected = per_batch(&a, &wt);
+        assert_eq!(a.matmul(b).to_vec::<f64>(), expected.to_vec::<f64>());
+        // Batches that do not follow one another (a permuted batch axis) take the other path.
+        let scattered = a.permute(&[1, 0, 2]).contiguous().permute(&[1, 0, 2]);
+        assert!(!scattered.is_contiguous());
+        assert_eq!(
+            scattered.matmul(b).to_vec::<f64>(),
+            expected.to_vec::<f64>()
+        );
+    }
+}

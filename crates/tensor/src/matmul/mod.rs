@@ -122,6 +122,27 @@ impl<'a> BatchOffsets<'a> {
         }
     }
 
+    /// True when every batch reads the same matrix (a broadcast operand).
+    fn shared(&self) -> bool {
+        self.strides.iter().all(|&stride| stride == 0)
+    }
+
+    /// True when the batches' matrices of `rows` rows, `row_stride` apart, follow one another
+    /// at that same stride: the whole batch then reads as one matrix of `count · rows` rows.
+    fn stacks_rows(&self, rows: usize, row_stride: usize) -> bool {
+        let mut expected = rows * row_stride;
+        for (&size, &stride) in self.batch.iter().zip(&self.strides).rev() {
+            if size == 1 {
+                continue;
+            }
+            if stride != expected {
+                return false;
+            }
+            expected *= size;
+        }
+        true
+    }
+
     /// The storage offset of batch number `flat` (row-major over the batch shape).
     fn at(&self, flat: usize) -> usize {
         let (mut offset, mut rest) = (self.offset, flat);
@@ -154,6 +175,15 @@ fn batched<T: Element>(
     let (a_data, b_data) = (a.storage_slice::<T>(), b.storage_slice::<T>());
     let [a_rs, a_cs] = [a.strides()[a.ndim() - 2], a.strides()[a.ndim() - 1]];
     let [b_rs, b_cs] = [b.strides()[b.ndim() - 2], b.strides()[b.ndim() - 1]];
+    if count > 1 && b_offsets.shared() && a_offsets.stacks_rows(m, a_rs) {
+        // Every batch multiplies by the same B (a broadcast weight, say) and A's batches lie
+        // one after another: one GEMM of count·m rows instead of `count` small ones. Each entry
+        // is still the same sum over k in the same order.
+        let lhs = MatRef::new(&a_data[a_offsets.at(0)..], count * m, k, a_rs, a_cs);
+        let rhs = MatRef::new(&b_data[b_offsets.at(0)..], k, n, b_rs, b_cs);
+        gemm(lhs, rhs, MatMut::new(&mut out, count * m, n, n), false);
+        return Tensor::from_parts(out, &shape);
+    }
     let one = |(i, c): (usize, &mut [T])| {
         let lhs = MatRef::new(&a_data[a_offsets.at(i)..], m, k, a_rs, a_cs);
         let rhs = MatRef::new(&b_data[b_offsets.at(i)..], k, n, b_rs, b_cs);

@@ -88,6 +88,19 @@ fn zip3_map<T: Element>(
                     .map(|(&u, &v)| f(u, v, w)),
             );
         }),
+        // One operand running, two repeated: e.g. β − x ⊙ s with per-channel β and s.
+        (1, 0, 0) => walk.for_each_run(starts, |[i, j, k]| {
+            let (v, w) = (y[j], z[k]);
+            out.extend(x[i..i + len].iter().map(|&u| f(u, v, w)));
+        }),
+        (0, 1, 0) => walk.for_each_run(starts, |[i, j, k]| {
+            let (u, w) = (x[i], z[k]);
+            out.extend(y[j..j + len].iter().map(|&v| f(u, v, w)));
+        }),
+        (0, 0, 1) => walk.for_each_run(starts, |[i, j, k]| {
+            let (u, v) = (x[i], y[j]);
+            out.extend(z[k..k + len].iter().map(|&w| f(u, v, w)));
+        }),
         _ => walk.for_each_run(starts, |[i, j, k]| {
             out.extend((0..len).map(|n| f(x[i + n * sx], y[j + n * sy], z[k + n * sz])));
         }),

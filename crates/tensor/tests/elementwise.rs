@@ -178,6 +178,23 @@ proptest! {
     }
 
     #[test]
+    fn sub_mul_matches_the_math((x, a, b) in select_operands()) {
+        let (x, a, b) = (x.build(), a.build(), b.build());
+        let out = x.sub_mul(&a, &b);
+        let shape = broadcast_shape(&broadcast_shape(x.shape(), a.shape()), b.shape());
+        prop_assert_eq!(out.shape(), &shape[..]);
+        for i in all_indices(&shape) {
+            let [u, v, w] = [&x, &a, &b].map(|t| t.get(&broadcast_index(&i, t.shape())));
+            // In the element type, as the kernel computes it: one product, one difference.
+            let expected = match x.dtype() {
+                DType::F32 => (u as f32 - v as f32 * w as f32) as f64,
+                DType::F64 => u - v * w,
+            };
+            prop_assert_eq!(out.get(&i), expected);
+        }
+    }
+
+    #[test]
     fn incompatible_shapes_are_named_in_the_error(
         full in prop::collection::vec(1usize..4, 1..4),
         axis in 0usize..4,

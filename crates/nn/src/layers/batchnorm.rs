@@ -83,31 +83,36 @@ impl Module for BatchNorm {
         let axes: Vec<isize> = (0..x.ndim() as isize).filter(|&a| a != 1).collect();
         let shape = self.channel_shape(x.ndim());
         let running = |name: &str| ctx.state().and_then(|s| s.get(&ctx.full_name(name)));
-        let (mean, var) = match (
+        let (centred, var) = match (
             ctx.training(),
             running("running_mean"),
             running("running_var"),
         ) {
             (false, Some(mean), Some(var)) => (
-                Var::constant(mean.reshape(&shape)),
+                x - &Var::constant(mean.reshape(&shape)),
                 Var::constant(var.reshape(&shape)),
             ),
             _ => {
                 let mean = x.mean(&axes, true);
-                let var = (x - &mean).square().mean(&axes, true);
+                let centred = x - &mean;
+                let var = centred.square().mean(&axes, true);
                 if ctx.training() {
                     let count = x.numel() / self.channels;
                     no_grad(|| self.track(ctx, mean.value(), var.value(), count));
                 }
-                (mean, var)
+                (centred, var)
             }
         };
-        let normalised = &(x - &mean) / &var.add_scalar(self.eps).sqrt();
+        // y = (x − μ) · s + β with the per-channel scale s = γ / √(σ² + ε): the division and
+        // γ act on C numbers, and the full-size work is one product and one sum (fused into
+        // sub_mul as β − (x − μ) ⊙ (−s)), where the plain formula makes a division and two
+        // products over every element, and more again in each backward pass.
+        let std = var.add_scalar(self.eps).sqrt();
         if !self.affine {
-            return normalised;
+            return &centred * &std.powf(-1.0);
         }
         let gamma = ctx.param(self, "weight", &[self.channels]).reshape(&shape);
         let beta = ctx.param(self, "bias", &[self.channels]).reshape(&shape);
-        &(&normalised * &gamma) + &beta
+        beta.sub_mul(&centred, &(&gamma / &std).neg())
     }
 }

@@ -14,11 +14,18 @@
 //! it would have been copied from. Windows overlap when the kernel is larger than the stride,
 //! so a position receives several contributions: the sum is the transposed convolution.
 //!
-//! Both walk a row of `cols` (one `(c, u, v)`) image by image and output row by output row;
-//! within an output row the input columns are `s_w` apart, so the innermost loop is a copy
-//! (a `memcpy` when `s_w = 1` and the input is contiguous). The output positions whose
-//! input falls in the padding form a range at each end of the row (`valid_outputs`):
-//! they are filled with zeros up front instead of testing every element.
+//! Both walk a row of `cols` (one `(c, u, v)`) image by image, in one of two ways:
+//!
+//! - *Segments* (stride 1 along the width, output rows of at least [`SEGMENT_MIN_WIDTH`]):
+//!   output row by output row; the input columns of an output row are consecutive, so the
+//!   innermost loop is a `memcpy`. The output positions whose input falls in the padding
+//!   form a range at each end of the row (`valid_outputs`): they are filled with zeros up
+//!   front instead of testing every element.
+//! - *Taps* (otherwise: strided, or small maps such as MAML's 7×7, 4×4 and 2×2): a table
+//!   ([`Taps`]) gives, for each kernel offset `(u, v)` and output position `l`, the storage
+//!   offset within an input plane that `l` reads, or a marker for the padding. A row of one
+//!   image is then a single loop of `Ho·Wo` table lookups, with no per-output-row set-up,
+//!   which for 2-wide output rows was most of the work.
 
 use std::ops::Range;
 
@@ -87,19 +94,90 @@ pub(crate) fn valid_outputs(
     lo.min(hi)..hi
 }
 
+/// Output rows at least this wide, read with unit stride, are copied as segments; others
+/// go through a [`Taps`] table.
+pub(crate) const SEGMENT_MIN_WIDTH: usize = 16;
+
+/// Whether [`im2col`] and [`col2im`] copy whole output-row segments (else: [`Taps`]).
+fn by_segments(g: &Geometry, col_stride: usize) -> bool {
+    g.stride.1 * col_stride == 1 && g.out_hw.1 >= SEGMENT_MIN_WIDTH
+}
+
+/// The input offsets each output position reads, per kernel offset: entry
+/// `(u·kw + v)·Ho·Wo + i·Wo + j` is the storage offset, from the start of an input plane
+/// with strides `(row_stride, col_stride)`, of input position
+/// `(i·s_h + u − p_h, j·s_w + v − p_w)`, or [`Taps::PADDING`] when that lies outside the
+/// input.
+pub(crate) struct Taps {
+    offsets: Vec<usize>,
+    plane: usize,
+}
+
+impl Taps {
+    /// Marks a position in the zero padding. Being `usize::MAX`, it is out of bounds of any
+    /// slice, so `plane.get(offset)` reads it as "nothing there".
+    pub const PADDING: usize = usize::MAX;
+
+    pub fn new(g: &Geometry, row_stride: usize, col_stride: usize) -> Taps {
+        let ((kh, kw), (out_h, out_w)) = (g.kernel_hw, g.out_hw);
+        let ((s_h, s_w), (p_h, p_w)) = (g.stride, g.padding);
+        let plane = g.out_plane();
+        let mut offsets = vec![Taps::PADDING; kh * kw * plane];
+        for u in 0..kh {
+            let rows_in = valid_outputs(u, p_h, s_h, g.in_hw.0, out_h);
+            for v in 0..kw {
+                let cols_in = valid_outputs(v, p_w, s_w, g.in_hw.1, out_w);
+                let table = &mut offsets[(u * kw + v) * plane..][..plane];
+                for i in rows_in.clone() {
+                    let row = (i * s_h + u - p_h) * row_stride;
+                    for j in cols_in.clone() {
+                        table[i * out_w + j] = row + (j * s_w + v - p_w) * col_stride;
+                    }
+                }
+            }
+        }
+        Taps { offsets, plane }
+    }
+
+    /// The offsets of kernel offset `tap = u·kw + v`, one per output position.
+    #[inline]
+    pub fn of(&self, tap: usize) -> &[usize] {
+        &self.offsets[tap * self.plane..][..self.plane]
+    }
+}
+
 /// Fills `cols` (`[C·kh·kw, images·Ho·Wo]`, row-major) with the patches of `images` images
 /// of `x`, starting at its image 0. Every element of `cols` is written.
 pub(crate) fn im2col<T: Element>(x: Nchw<T>, images: usize, g: &Geometry, cols: &mut [T]) {
-    let ((kh, kw), (out_h, out_w)) = (g.kernel_hw, g.out_hw);
-    let ((s_h, s_w), (p_h, p_w)) = (g.stride, g.padding);
     let plane = g.out_plane();
     let width = images * plane;
     debug_assert_eq!(cols.len(), g.patch_len() * width);
     if width == 0 {
         return;
     }
-    // Storage distance between the input elements read by neighbouring output columns.
-    let step = s_w * x.strides[3];
+    if by_segments(g, x.strides[3]) {
+        im2col_segments(x, g, width, cols);
+        return;
+    }
+    let taps = Taps::new(g, x.strides[2], x.strides[3]);
+    let kernel_len = g.kernel_hw.0 * g.kernel_hw.1;
+    for (row_index, row) in cols.chunks_exact_mut(width).enumerate() {
+        let (c, offsets) = (row_index / kernel_len, taps.of(row_index % kernel_len));
+        for (b, block) in row.chunks_exact_mut(plane).enumerate() {
+            // An empty input plane (H or W is 0) reads as all padding.
+            let input = x.data.get(x.row_start(b, c, 0)..).unwrap_or(&[]);
+            for (slot, &offset) in block.iter_mut().zip(offsets) {
+                *slot = input.get(offset).copied().unwrap_or(T::ZERO);
+            }
+        }
+    }
+}
+
+/// [`im2col`] by output-row segments, for unit steps along the width.
+fn im2col_segments<T: Element>(x: Nchw<T>, g: &Geometry, width: usize, cols: &mut [T]) {
+    let ((kh, kw), (out_h, out_w)) = (g.kernel_hw, g.out_hw);
+    let ((s_h, s_w), (p_h, p_w)) = (g.stride, g.padding);
+    let plane = g.out_plane();
     for (row_index, row) in cols.chunks_exact_mut(width).enumerate() {
         let (c, u, v) = (row_index / (kh * kw), row_index / kw % kh, row_index % kw);
         let (rows_in, cols_in) = (
@@ -118,13 +196,7 @@ pub(crate) fn im2col<T: Element>(x: Nchw<T>, images: usize, g: &Geometry, cols: 
                 let first_in = cols_in.start * s_w + v - p_w;
                 let start = x.row_start(b, c, i * s_h + u - p_h) + first_in * x.strides[3];
                 let inside = &mut segment[cols_in.clone()];
-                if step == 1 {
-                    inside.copy_from_slice(&x.data[start..start + inside.len()]);
-                } else {
-                    for (k, slot) in inside.iter_mut().enumerate() {
-                        *slot = x.data[start + k * step];
-                    }
-                }
+                inside.copy_from_slice(&x.data[start..start + inside.len()]);
             }
         }
     }
@@ -133,17 +205,43 @@ pub(crate) fn im2col<T: Element>(x: Nchw<T>, images: usize, g: &Geometry, cols: 
 /// The adjoint of [`im2col`]: adds every entry of `cols` (`[C·kh·kw, images·Ho·Wo]`) into
 /// the input position it came from, in `dst`, a contiguous `[images, C, H, W]` block (the
 /// caller zeroes it first; padding entries are dropped).
+///
+/// Each input position receives its contributions in the order of the rows of `cols`
+/// (kernel offsets in order), whichever of the two ways runs: within a row, distinct output
+/// positions read distinct input positions.
 pub(crate) fn col2im<T: Element>(cols: &[T], images: usize, g: &Geometry, dst: &mut [T]) {
-    let ((kh, kw), (out_h, out_w)) = (g.kernel_hw, g.out_hw);
-    let ((s_h, s_w), (p_h, p_w)) = (g.stride, g.padding);
-    let (plane, in_w) = (g.out_plane(), g.in_hw.1);
+    let plane = g.out_plane();
     let width = images * plane;
     debug_assert_eq!(cols.len(), g.patch_len() * width);
     debug_assert_eq!(dst.len(), images * g.in_channels * g.in_plane());
     if width == 0 {
         return;
     }
+    if by_segments(g, 1) {
+        col2im_segments(cols, g, width, dst);
+        return;
+    }
     // dst is contiguous: strides [C·H·W, H·W, W, 1].
+    let taps = Taps::new(g, g.in_hw.1, 1);
+    let (in_plane, kernel_len) = (g.in_plane(), g.kernel_hw.0 * g.kernel_hw.1);
+    for (row_index, row) in cols.chunks_exact(width).enumerate() {
+        let (c, offsets) = (row_index / kernel_len, taps.of(row_index % kernel_len));
+        for (b, block) in row.chunks_exact(plane).enumerate() {
+            let image = &mut dst[(b * g.in_channels + c) * in_plane..][..in_plane];
+            for (&value, &offset) in block.iter().zip(offsets) {
+                if let Some(slot) = image.get_mut(offset) {
+                    *slot += value;
+                }
+            }
+        }
+    }
+}
+
+/// [`col2im`] by output-row segments, for unit stride along the width.
+fn col2im_segments<T: Element>(cols: &[T], g: &Geometry, width: usize, dst: &mut [T]) {
+    let ((kh, kw), (out_h, out_w)) = (g.kernel_hw, g.out_hw);
+    let ((s_h, s_w), (p_h, p_w)) = (g.stride, g.padding);
+    let (plane, in_w) = (g.out_plane(), g.in_hw.1);
     let (image_stride, channel_stride) = (g.in_channels * g.in_plane(), g.in_plane());
     for (row_index, row) in cols.chunks_exact(width).enumerate() {
         let (c, u, v) = (row_index / (kh * kw), row_index / kw % kh, row_index % kw);

@@ -41,7 +41,7 @@ use rayon::prelude::*;
 use super::im2col::{col2im, im2col, Nchw};
 use super::Geometry;
 use crate::element::Element;
-use crate::matmul::{gemm, MatMut, MatRef};
+use crate::matmul::{gemm, MatMut, MatRef, PackBuffer};
 use crate::tensor::Tensor;
 
 /// A chunk of images has at least this many GEMM columns (`nb·Ho·Wo`), unless the whole
@@ -78,27 +78,35 @@ impl Chunks {
 }
 
 /// Buffers a thread reuses from chunk to chunk.
-struct Scratch<T> {
-    cols: Vec<T>,
+///
+/// They come from the GEMM's per-thread pool of packing buffers, which keeps their stale
+/// contents: every user overwrites what it takes, so a buffer is neither zeroed nor, once
+/// the pool is warm, freshly mapped (a new allocation of this size is an `mmap` whose pages
+/// each fault in on first touch).
+struct Scratch<T: Element> {
+    cols: Option<PackBuffer<T>>,
     /// `G` or `Y` reordered between NCHW and GEMM order.
-    reordered: Vec<T>,
+    reordered: Option<PackBuffer<T>>,
 }
 
 impl<T: Element> Scratch<T> {
     fn new() -> Self {
         Scratch {
-            cols: Vec::new(),
-            reordered: Vec::new(),
+            cols: None,
+            reordered: None,
         }
     }
 }
 
-/// The first `len` elements of `buffer`, grown if need be. Callers overwrite them.
-fn prefix<T: Element>(buffer: &mut Vec<T>, len: usize) -> &mut [T] {
-    if buffer.len() < len {
-        buffer.resize(len, T::ZERO);
+/// `len` elements of `buffer` (of unspecified values), taken from the pool if it has none
+/// or too few. Callers overwrite them.
+fn prefix<T: Element>(buffer: &mut Option<PackBuffer<T>>, len: usize) -> &mut [T] {
+    if buffer.as_mut().is_none_or(|b| b.as_mut_slice().len() < len) {
+        *buffer = None; // back to the pool first, so that it can be taken again
+        *buffer = Some(PackBuffer::new(len));
     }
-    &mut buffer[..len]
+    let buffer = buffer.as_mut().expect("just filled");
+    &mut buffer.as_mut_slice()[..len]
 }
 
 /// Copies images `0..images` of `y` (an `[N, O, Ho, Wo]` view) into `dst` as the

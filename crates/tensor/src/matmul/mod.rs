@@ -28,6 +28,7 @@ mod small;
 mod small_avx2;
 
 pub use gemm::{gemm, MatMut, MatRef, DIRECT_MAX_MUL_ADDS, PARALLEL_MIN_MUL_ADDS};
+pub(crate) use pack::PackBuffer;
 
 use rayon::prelude::*;
 

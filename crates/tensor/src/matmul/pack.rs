@@ -42,8 +42,9 @@ pub(crate) struct PackBuffer<T: Element> {
     len: usize,
 }
 
-/// At most this many buffers wait in a thread's pool...
-const POOL_BUFFERS: usize = 8;
+/// At most this many buffers wait in a thread's pool (the GEMM's two, and the convolution
+/// lowering's two scratch matrices, for a few nested calls)...
+const POOL_BUFFERS: usize = 12;
 /// ...each at most this many bytes (larger ones are freed).
 const POOL_MAX_BYTES: usize = 16 << 20;
 

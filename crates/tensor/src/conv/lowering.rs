@@ -273,12 +273,12 @@ pub(crate) fn weight_grad<T: Element>(gy: &Tensor, x: &Tensor, g: &Geometry) -> 
         let rhs = MatRef::new(grad_t, width, out_ch, out_ch, 1);
         gemm(lhs, rhs, MatMut::new(dst, k, out_ch, out_ch), false);
     };
-    // total[o, p] += part[p, o]
-    let add = |total: &mut [T], part: &[T]| {
-        for (p, part_row) in part.chunks_exact(out_ch).enumerate() {
-            for (o, &v) in part_row.iter().enumerate() {
-                total[o * k + p] += v;
-            }
+    // The partials are summed in chunk order in their own [K, O] layout (contiguous adds),
+    // and the sum is transposed once into [O, K] at the end.
+    let mut total_t = vec![T::ZERO; k * out_ch];
+    let add = |total_t: &mut [T], part: &[T]| {
+        for (t, &v) in total_t.iter_mut().zip(part) {
+            *t += v;
         }
     };
     if plan.parallel {
@@ -290,12 +290,17 @@ pub(crate) fn weight_grad<T: Element>(gy: &Tensor, x: &Tensor, g: &Geometry) -> 
                 part
             })
             .collect();
-        partials.iter().for_each(|part| add(&mut total, part));
+        partials.iter().for_each(|part| add(&mut total_t, part));
     } else {
         let (mut scratch, mut part) = (Scratch::new(), vec![T::ZERO; out_ch * k]);
         for index in 0..plan.count {
             partial(&mut scratch, index, &mut part);
-            add(&mut total, &part);
+            add(&mut total_t, &part);
+        }
+    }
+    for (p, row) in total_t.chunks_exact(out_ch).enumerate() {
+        for (o, &v) in row.iter().enumerate() {
+            total[o * k + p] = v;
         }
     }
     Tensor::from_parts(total, &shape)

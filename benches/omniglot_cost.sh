@@ -3,7 +3,10 @@
 # of Meta-SGD training (5-way 1-shot, 15 queries, meta-batch 32, MAML's conv net), for first and
 # second order and 1, 2 or 3 inner steps.
 #
-#   bash benches/omniglot_cost.sh [--rounds R] [--iters N] [--threads T]   (default: 2 rounds, 6 iterations, 2 threads)
+#   bash benches/omniglot_cost.sh [--rounds R] [--iters N] [--threads T] [-- TRAIN FLAGS...]
+#
+# (default: 2 rounds, 6 iterations, 2 threads). Flags after `--` go to `omniglot train`, e.g.
+# `-- --ways 20 --shots 5 --queries 1 --meta-batch 16` for a task with a larger support set.
 #
 # The configurations take turns for R rounds and each keeps its best rate (the machine is shared
 # and noisy); peak memory is /usr/bin/time's maximum resident set size of the whole process
@@ -16,6 +19,7 @@ while [ $# -gt 0 ]; do
         --rounds) rounds=$2; shift 2 ;;
         --iters) iters=$2; shift 2 ;;
         --threads) threads=$2; shift 2 ;;
+        --) shift; break ;;
         *) echo "unknown argument $1" >&2; exit 2 ;;
     esac
 done
@@ -33,7 +37,7 @@ for ((r = 1; r <= rounds; r++)); do
         read -r order steps <<< "$config"
         flag=(); [ "$order" = first ] && flag=(--first-order)
         if ! /usr/bin/time -f "%M" -o "$out/mem" "$bin" train --iters "$iters" --eval-every 0 \
-            --eval-tasks 2 --threads "$threads" --inner-steps "$steps" "${flag[@]}" --out "$out/run" \
+            --eval-tasks 2 --threads "$threads" --inner-steps "$steps" "${flag[@]}" "$@" --out "$out/run" \
             --data "$data/images_background_small1" --data "$data/images_background_small2" \
             > "$out/log" 2>&1; then
             cat "$out/log" >&2
@@ -56,4 +60,4 @@ for config in "${configs[@]}"; do
     printf '%-8s %-12s %14.3f %16.2f %10s\n' "$order" "$steps" "$rate" \
         "$(python3 -c "print(1 / $rate)")" "${mem[$config]}"
 done
-echo "(best of $rounds rounds, $iters meta-iterations each, $threads threads; Meta-SGD 5-way 1-shot, 15 queries, meta-batch 32)"
+echo "(best of $rounds rounds, $iters meta-iterations each, $threads threads; Meta-SGD, task flags: ${*:-5-way 1-shot, 15 queries, meta-batch 32})"

@@ -49,7 +49,7 @@ pub enum Downsample {
 /// head to `ways` classes. With `Stride2` the last feature map is averaged over space (as
 /// MAML's code does for Omniglot); with `MaxPool` it is flattened.
 ///
-/// Children: blocks at `0`–`15` (conv, norm, relu, [pool]); the head last.
+/// Children: blocks at `0`–`15` (conv, norm, relu, optional pool); the head last.
 pub fn conv_net(
     in_channels: usize,
     hidden: usize,

@@ -1,5 +1,5 @@
 //! Element-wise functions of one tensor. Each public method is one line: the math on one
-//! element, handed to [`map`], which owns the loops (contiguous fast path, strided walk,
+//! element, handed to `map`, which owns the loops (contiguous fast path, strided walk,
 //! rayon above a size threshold).
 
 use rayon::prelude::*;

@@ -16,13 +16,13 @@
 //!
 //! Both walk a row of `cols` (one `(c, u, v)`) image by image, in one of two ways:
 //!
-//! - *Segments* (stride 1 along the width, output rows of at least [`SEGMENT_MIN_WIDTH`]):
+//! - *Segments* (stride 1 along the width, output rows of at least `SEGMENT_MIN_WIDTH`):
 //!   output row by output row; the input columns of an output row are consecutive, so the
 //!   innermost loop is a `memcpy`. The output positions whose input falls in the padding
 //!   form a range at each end of the row (`valid_outputs`): they are filled with zeros up
 //!   front instead of testing every element.
 //! - *Taps* (otherwise: strided, or small maps such as MAML's 7×7, 4×4 and 2×2): a table
-//!   ([`Taps`]) gives, for each kernel offset `(u, v)` and output position `l`, the storage
+//!   (`Taps`) gives, for each kernel offset `(u, v)` and output position `l`, the storage
 //!   offset within an input plane that `l` reads, or a marker for the padding. A row of one
 //!   image is then a single loop of `Ho·Wo` table lookups, with no per-output-row set-up,
 //!   which for 2-wide output rows was most of the work.

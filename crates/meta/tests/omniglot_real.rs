@@ -3,6 +3,8 @@
 //! repository next to `shared/`) or beside one of its parent folders; when it is absent the
 //! tests say so and pass.
 
+mod omniglot_common;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
@@ -11,32 +13,6 @@ use meta::omniglot::{CacheStatus, Class, Counts, Episode, Omniglot, Sampler, Spl
 use meta::{Target, TaskSource};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
-
-/// The two root folders, if the data is there.
-fn roots() -> Option<[PathBuf; 2]> {
-    let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let workspace = workspace.canonicalize().unwrap_or(workspace);
-    // `<parent>/shared/data/omniglot` for the workspace's parent, grandparent, great-grandparent.
-    let data = workspace
-        .ancestors()
-        .skip(1)
-        .take(3)
-        .map(|folder| folder.join("shared/data/omniglot"))
-        .find(|candidate| candidate.is_dir());
-    match data {
-        Some(data) => Some([
-            data.join("images_background_small1"),
-            data.join("images_background_small2"),
-        ]),
-        None => {
-            eprintln!(
-                "skipped: no shared/data/omniglot beside {}",
-                workspace.display()
-            );
-            None
-        }
-    }
-}
 
 const ALPHABETS: [&str; 8] = [
     "Balinese",
@@ -51,7 +27,9 @@ const ALPHABETS: [&str; 8] = [
 
 #[test]
 fn both_minimal_splits_hold_8_alphabets_242_characters_4840_images() {
-    let Some(roots) = roots() else { return };
+    let Some(roots) = omniglot_common::real_roots() else {
+        return;
+    };
     let start = Instant::now();
     let data = Omniglot::load(&roots).unwrap();
     eprintln!(
@@ -148,7 +126,9 @@ fn both_minimal_splits_hold_8_alphabets_242_characters_4840_images() {
 
 #[test]
 fn the_cache_makes_the_second_load_fast() {
-    let Some(roots) = roots() else { return };
+    let Some(roots) = omniglot_common::real_roots() else {
+        return;
+    };
     let cache = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("omniglot-real/omniglot-cache.bin");
     let _ = std::fs::remove_file(&cache);
     let start = Instant::now();

@@ -311,3 +311,16 @@ pub fn identical(a: &Tensor, b: &Tensor) -> bool {
     let bits = |t: &Tensor| -> Vec<u64> { t.to_vec::<f64>().iter().map(|v| v.to_bits()).collect() };
     a.shape() == b.shape() && a.dtype() == b.dtype() && bits(a) == bits(b)
 }
+
+/// Matrix dimensions around the edges that matter to the GEMM: 0, 1, the micro-tile (6 × 8 or 6 × 16) ± 1.
+pub fn gemm_dim() -> impl Strategy<Value = usize> {
+    prop_oneof![
+        Just(0usize),
+        Just(1),
+        2usize..9,
+        Just(15),
+        Just(16),
+        Just(17),
+        10usize..48,
+    ]
+}

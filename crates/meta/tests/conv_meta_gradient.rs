@@ -1,7 +1,8 @@
 //! The second-order meta-gradient through convolutions, batch norm and ReLU — the path MAML
 //! and Meta-SGD take on Omniglot — against finite differences through the whole inner step.
 
-use autograd::Var;
+mod meta_fd;
+
 use meta::{
     Algorithm, AlphaInit, Batch, Execution, InnerLoop, MetaParams, MetaTrainer, Target, Task,
 };
@@ -64,27 +65,8 @@ fn conv_net_meta_gradient_matches_finite_differences() {
         .flat_map(|(_, g)| g.value().to_vec::<f64>())
         .collect();
 
-    // Central differences of the meta-loss, one meta-parameter element at a time.
-    let original = trainer.meta.clone();
-    let flat = original.flatten();
-    let eps = 1e-6;
-    let mut numeric = Vec::new();
-    for (name, var) in flat.iter() {
-        for j in 0..var.numel() {
-            let mut at = |delta: f64| {
-                let moved = flat.map(|n, v| {
-                    let mut data = v.value().to_vec::<f64>();
-                    if n == name {
-                        data[j] += delta;
-                    }
-                    Var::leaf(Tensor::from_vec(data, v.shape()).unwrap())
-                });
-                trainer.meta = original.unflatten(&moved);
-                trainer.meta_gradient(&tasks).meta_loss
-            };
-            numeric.push((at(eps) - at(-eps)) / (2.0 * eps));
-        }
-    }
+    // (finite_differences puts the meta-parameters back when it is done.)
+    let numeric = meta_fd::finite_differences(&mut trainer, &tasks);
     assert_eq!(analytic.len(), numeric.len());
     for (k, (a, n)) in analytic.iter().zip(&numeric).enumerate() {
         assert!(
@@ -93,7 +75,6 @@ fn conv_net_meta_gradient_matches_finite_differences() {
         );
     }
     // The second-order term is really there: first-order Meta-SGD gives another θ-gradient.
-    trainer.meta = original;
     trainer.inner.algorithm = Algorithm::FoMetaSgd;
     let first_order: Vec<f64> = trainer
         .meta_gradient(&tasks)

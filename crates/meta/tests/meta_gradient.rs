@@ -2,6 +2,8 @@
 //! loop; between the two ways of running a meta-batch; and, for the first-order variants,
 //! against the exact term they drop.
 
+mod meta_fd;
+
 use autograd::{hvp, Var};
 use meta::{
     Algorithm, AlphaInit, Execution, InnerLoop, MetaParams, MetaTrainer, Sinusoid, Task, TaskSource,
@@ -53,33 +55,6 @@ fn problem_with(
     (trainer, tasks)
 }
 
-/// ∂(meta-loss)/∂(each meta-parameter element) by central differences, re-running the whole
-/// pipeline (inner steps included) for each perturbation.
-fn finite_differences(trainer: &mut MetaTrainer, tasks: &[Task]) -> Vec<f64> {
-    let original = trainer.meta.clone();
-    let flat = original.flatten();
-    let eps = 1e-6;
-    let mut out = Vec::new();
-    for (name, var) in flat.iter() {
-        for j in 0..var.numel() {
-            let mut value_at = |delta: f64| {
-                let moved = flat.map(|n, v| {
-                    let mut data = v.value().to_vec::<f64>();
-                    if n == name {
-                        data[j] += delta;
-                    }
-                    Var::leaf(Tensor::from_vec(data, v.shape()).unwrap())
-                });
-                trainer.meta = original.unflatten(&moved);
-                trainer.meta_gradient(tasks).meta_loss
-            };
-            out.push((value_at(eps) - value_at(-eps)) / (2.0 * eps));
-        }
-    }
-    trainer.meta = original;
-    out
-}
-
 fn flat_values(params: &Params) -> Vec<f64> {
     params
         .iter()
@@ -106,7 +81,7 @@ fn meta_sgd_gradient_matches_finite_differences_for_one_and_two_steps() {
         ] {
             let (mut trainer, tasks) = problem(Algorithm::MetaSgd, steps, execution);
             let analytic = flat_values(&trainer.meta_gradient(&tasks).grads);
-            let numeric = finite_differences(&mut trainer, &tasks);
+            let numeric = meta_fd::finite_differences(&mut trainer, &tasks);
             assert_close(
                 &analytic,
                 &numeric,
@@ -130,7 +105,7 @@ fn per_step_alpha_gradient_matches_finite_differences() {
     assert!(grads.names().any(|n| n.starts_with("alpha.1.")));
     assert_close(
         &flat_values(&grads),
-        &finite_differences(&mut trainer, &tasks),
+        &meta_fd::finite_differences(&mut trainer, &tasks),
         "per-step α",
     );
 }
@@ -141,7 +116,7 @@ fn maml_gradient_matches_finite_differences() {
     let analytic = flat_values(&trainer.meta_gradient(&tasks).grads);
     assert_close(
         &analytic,
-        &finite_differences(&mut trainer, &tasks),
+        &meta_fd::finite_differences(&mut trainer, &tasks),
         "MAML, 2 steps",
     );
 }

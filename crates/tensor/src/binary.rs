@@ -13,7 +13,7 @@ use rayon::prelude::*;
 use crate::buffer;
 use crate::element::Element;
 use crate::error::Result;
-use crate::layout::broadcast_shapes;
+use crate::layout::{broadcast_shapes, Shape};
 use crate::tensor::Tensor;
 use crate::unary::PARALLEL_MIN_ELEMENTS;
 use crate::view::or_panic;
@@ -268,11 +268,11 @@ impl Tensor {
         let other = or_panic(other.try_broadcast_to(self.shape()));
         // Walk both in the order of `self`'s memory (axes sorted by its strides), so that when
         // both share a layout — two transposed gradients, say — the loop is one contiguous run.
-        let mut axes: Vec<usize> = (0..self.ndim()).collect();
+        let mut axes: Shape = (0..self.ndim()).collect();
         axes.sort_by_key(|&k| std::cmp::Reverse(self.strides()[k]));
-        let shape: Vec<usize> = axes.iter().map(|&k| self.shape()[k]).collect();
-        let own: Vec<usize> = axes.iter().map(|&k| self.strides()[k]).collect();
-        let theirs: Vec<usize> = axes.iter().map(|&k| other.strides()[k]).collect();
+        let shape: Shape = axes.iter().map(|&k| self.shape()[k]).collect();
+        let own: Shape = axes.iter().map(|&k| self.strides()[k]).collect();
+        let theirs: Shape = axes.iter().map(|&k| other.strides()[k]).collect();
         with_dtype!(self.dtype(), T => {
             let Some(target) = self.dense_storage_mut::<T>() else {
                 *self = self.add(&other);

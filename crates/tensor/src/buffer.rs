@@ -5,13 +5,19 @@
 //! output is fresh memory from the allocator; glibc returns freed large blocks to the
 //! operating system (`munmap`, or trimming the heap), and every page of the next allocation
 //! is then faulted in and zeroed by the kernel again. In the vectorised Meta-SGD step that was
-//! over a fifth of the run time. Keeping freed buffers for the next tensor of the same size
+//! over a fifth of the run time. Keeping freed buffers for the next tensor of a similar size
 //! removes that cost.
 //!
-//! Rules: only buffers of at least [`MIN_ELEMENTS`] are kept (the allocator already serves
-//! small blocks from per-thread caches); a thread keeps at most [`MAX_BYTES`]; a request takes
-//! a buffer whose capacity fits it within 25%, else allocates. Buffers are kept by the thread
-//! that frees them, so there is no locking.
+//! Rules: only buffers of at least [`MIN_ELEMENTS`] are kept (smaller blocks the allocator
+//! serves quickly; pooling them too measured slower). Buffers are sorted into size classes,
+//! four per doubling (2048, 2560, 3072, 3584, 4096, 5120, …); a request is rounded up to its
+//! class and served by any buffer of that class, so a buffer is at most 25% larger than asked
+//! for, and finding one is an index, not a search. A thread keeps at most [`MAX_BYTES`]; a
+//! buffer freed when the pool is full goes back to the allocator. Buffers are kept by the
+//! thread that frees them, so there is no locking.
+//!
+//! A kept buffer also keeps its old contents, so a kernel that overwrites every element of
+//! its output (a matrix product, say) can ask for [`scratch`] and skip zeroing it first.
 
 use std::cell::RefCell;
 
@@ -23,10 +29,42 @@ pub const MIN_ELEMENTS: usize = 2048;
 /// At most this many bytes of free buffers are kept per thread.
 pub const MAX_BYTES: usize = 64 << 20;
 
+/// Size classes per doubling.
+const CLASSES_PER_DOUBLING: usize = 4;
+
+/// The class of the smallest buffers that hold `len` elements (`len ≥ MIN_ELEMENTS`), and
+/// that class's capacity: `2^e · (4 + q) / 4` for `q` in 0..4.
+fn class_up(len: usize) -> (usize, usize) {
+    let mut class = class_down(len);
+    if capacity_of(class) < len {
+        class += 1;
+    }
+    (class, capacity_of(class))
+}
+
+/// The class of the largest buffers that a buffer of `capacity` can stand in for.
+fn class_down(capacity: usize) -> usize {
+    let e = usize::BITS - 1 - capacity.leading_zeros(); // 2^e ≤ capacity < 2^(e+1)
+    let q = (capacity >> (e - 2)) & 3; // the two bits after the leading one
+    let base = MIN_ELEMENTS.trailing_zeros();
+    (e - base) as usize * CLASSES_PER_DOUBLING + q
+}
+
+fn capacity_of(class: usize) -> usize {
+    let (e, q) = (class / CLASSES_PER_DOUBLING, class % CLASSES_PER_DOUBLING);
+    (MIN_ELEMENTS << e) / 4 * (4 + q)
+}
+
+/// The free buffers of one element type, by size class.
+#[derive(Default)]
+pub struct Shelf<T> {
+    classes: Vec<Vec<Vec<T>>>,
+}
+
 #[derive(Default)]
 struct Pool {
-    f32: Vec<Vec<f32>>,
-    f64: Vec<Vec<f64>>,
+    f32: Shelf<f32>,
+    f64: Shelf<f64>,
     bytes: usize,
 }
 
@@ -34,34 +72,36 @@ thread_local! {
     static POOL: RefCell<Pool> = RefCell::new(Pool::default());
 }
 
-/// The free list of `T` in `pool`, as `Storage` variants of the two element types.
-fn free_list<T: Element>(pool: &mut Pool) -> &mut Vec<Vec<T>> {
-    // Each element type has its own list; `Storage` knows which is which.
+/// The shelf of `T` in `pool`.
+fn shelf<T: Element>(pool: &mut Pool) -> &mut Shelf<T> {
+    // Each element type has its own shelf; `Element` knows which is which.
     T::free_list(&mut pool.f32, &mut pool.f64)
 }
 
-/// An empty vector with room for `len` elements, reusing a freed buffer when one fits.
-pub fn with_capacity<T: Element>(len: usize) -> Vec<T> {
+/// A kept buffer with room for `len` elements (its old contents still in it), or else a new
+/// empty one with the capacity of `len`'s class.
+fn reuse<T: Element>(len: usize) -> Vec<T> {
     if len < MIN_ELEMENTS {
         return Vec::with_capacity(len);
     }
-    let reused = POOL
+    let (class, capacity) = class_up(len);
+    let kept = POOL
         .try_with(|pool| {
             let mut pool = pool.borrow_mut();
-            let list = free_list::<T>(&mut pool);
-            let best = list
-                .iter()
-                .enumerate()
-                .filter(|(_, v)| v.capacity() >= len && v.capacity() <= len + len / 4)
-                .min_by_key(|(_, v)| v.capacity())
-                .map(|(k, _)| k)?;
-            let buffer = list.swap_remove(best);
+            let buffer = shelf::<T>(&mut pool).classes.get_mut(class)?.pop()?;
             pool.bytes -= buffer.capacity() * std::mem::size_of::<T>();
             Some(buffer)
         })
         .ok()
         .flatten();
-    reused.unwrap_or_else(|| Vec::with_capacity(len))
+    kept.unwrap_or_else(|| Vec::with_capacity(capacity))
+}
+
+/// An empty vector with room for `len` elements, reusing a freed buffer when one fits.
+pub fn with_capacity<T: Element>(len: usize) -> Vec<T> {
+    let mut buffer = reuse(len);
+    buffer.clear();
+    buffer
 }
 
 /// `len` zeros, in a reused buffer when one fits.
@@ -69,6 +109,17 @@ pub fn zeros<T: Element>(len: usize) -> Vec<T> {
     let mut out = with_capacity(len);
     out.resize(len, T::ZERO);
     out
+}
+
+/// `len` elements of unspecified value (whatever an earlier tensor left in a reused buffer,
+/// or zeros), for a kernel that writes every element before reading any.
+pub fn scratch<T: Element>(len: usize) -> Vec<T> {
+    let mut buffer = reuse::<T>(len);
+    // Elements up to the old length hold old values (still valid numbers); any beyond it are
+    // filled with zeros.
+    buffer.truncate(len);
+    buffer.resize(len, T::ZERO);
+    buffer
 }
 
 /// The items of `iter` (exactly `len` of them expected) in a reused buffer when one fits.
@@ -79,36 +130,25 @@ pub fn collect<T: Element>(len: usize, iter: impl Iterator<Item = T>) -> Vec<T> 
 }
 
 /// Gives a buffer back for reuse on this thread (dropped instead if it is small or the pool
-/// is full).
-fn recycle<T: Element>(mut buffer: Vec<T>) {
+/// is full). Its contents stay, for [`scratch`].
+fn recycle<T: Element>(buffer: Vec<T>) {
     let bytes = buffer.capacity() * std::mem::size_of::<T>();
-    if buffer.capacity() < MIN_ELEMENTS || bytes > MAX_BYTES {
+    if buffer.capacity() < MIN_ELEMENTS {
         return;
     }
-    buffer.clear();
     let _ = POOL.try_with(|pool| {
         let mut pool = pool.borrow_mut();
-        // Make room by dropping the oldest buffers.
-        while pool.bytes + bytes > MAX_BYTES {
-            let Some(oldest) = oldest(&mut pool) else {
-                break;
-            };
-            pool.bytes -= oldest;
+        if pool.bytes + bytes > MAX_BYTES {
+            return;
         }
         pool.bytes += bytes;
-        free_list::<T>(&mut pool).push(buffer);
+        let class = class_down(buffer.capacity());
+        let classes = &mut shelf::<T>(&mut pool).classes;
+        if classes.len() <= class {
+            classes.resize_with(class + 1, Vec::new);
+        }
+        classes[class].push(buffer);
     });
-}
-
-/// Drops the first buffer of the fuller list; returns its size in bytes.
-fn oldest(pool: &mut Pool) -> Option<usize> {
-    if pool.f32.len() >= pool.f64.len() && !pool.f32.is_empty() {
-        Some(pool.f32.remove(0).capacity() * 4)
-    } else if !pool.f64.is_empty() {
-        Some(pool.f64.remove(0).capacity() * 8)
-    } else {
-        None
-    }
 }
 
 impl Drop for Storage {
@@ -125,6 +165,27 @@ mod tests {
     use super::*;
 
     #[test]
+    fn size_classes_round_up_by_at_most_a_quarter() {
+        let m = MIN_ELEMENTS;
+        assert_eq!(class_up(m), (0, m));
+        assert_eq!(class_up(m + 1), (1, m + m / 4));
+        assert_eq!(class_up(m + m / 4), (1, m + m / 4));
+        assert_eq!(class_up(m + 3 * m / 4), (3, m + 3 * m / 4));
+        assert_eq!(class_up(m + 3 * m / 4 + 1), (4, 2 * m));
+        assert_eq!(class_down(2 * m - 1), 3);
+        for len in MIN_ELEMENTS..20 * MIN_ELEMENTS {
+            let (class, capacity) = class_up(len);
+            assert!(
+                capacity >= len && capacity <= len + len / 4,
+                "{len} → {capacity}"
+            );
+            assert_eq!(class_down(capacity), class);
+            // A buffer of any capacity serves requests of its floor class.
+            assert!(capacity_of(class_down(len)) <= len);
+        }
+    }
+
+    #[test]
     fn a_freed_buffer_is_reused_for_the_same_size() {
         let first = zeros::<f32>(10_000);
         let address = first.as_ptr();
@@ -133,9 +194,28 @@ mod tests {
         assert_eq!(second.as_ptr(), address);
         assert!(second.is_empty());
         // A much smaller request does not take the big buffer.
+        assert!(second.capacity() <= 10_000 + 10_000 / 4);
         drop(Storage::F32(second));
         let smaller = with_capacity::<f32>(4_000);
         assert_ne!(smaller.as_ptr(), address);
+    }
+
+    #[test]
+    fn scratch_keeps_old_values_and_fills_any_new_tail_with_zeros() {
+        let mut first = zeros::<f64>(10_000);
+        first.fill(f64::NAN);
+        let address = first.as_ptr();
+        drop(Storage::F64(first));
+        // Shorter than the old contents: old values, no zeroing.
+        let shorter = scratch::<f64>(9_000);
+        assert_eq!((shorter.as_ptr(), shorter.len()), (address, 9_000));
+        assert!(shorter.iter().all(|v| v.is_nan()));
+        drop(Storage::F64(shorter));
+        // Longer than what was last stored: the tail past the old length is zero.
+        let longer = scratch::<f64>(10_000);
+        assert_eq!(longer.as_ptr(), address);
+        assert!(longer[..9_000].iter().all(|v| v.is_nan()));
+        assert!(longer[9_000..].iter().all(|&v| v == 0.0));
     }
 
     #[test]
@@ -145,7 +225,9 @@ mod tests {
             assert!(pool
                 .borrow()
                 .f64
+                .classes
                 .iter()
+                .flatten()
                 .all(|v| v.capacity() >= MIN_ELEMENTS))
         });
     }

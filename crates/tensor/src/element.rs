@@ -113,9 +113,9 @@ pub trait Element:
 
     /// Picks this type's list out of the buffer pool's two lists (see [`crate::buffer`]).
     fn free_list<'a>(
-        f32s: &'a mut Vec<Vec<f32>>,
-        f64s: &'a mut Vec<Vec<f64>>,
-    ) -> &'a mut Vec<Vec<Self>>;
+        f32s: &'a mut crate::buffer::Shelf<f32>,
+        f64s: &'a mut crate::buffer::Shelf<f64>,
+    ) -> &'a mut crate::buffer::Shelf<Self>;
 }
 
 impl Element for f32 {
@@ -183,9 +183,9 @@ impl Element for f32 {
         Storage::F32(data)
     }
     fn free_list<'a>(
-        f32s: &'a mut Vec<Vec<f32>>,
-        _: &'a mut Vec<Vec<f64>>,
-    ) -> &'a mut Vec<Vec<Self>> {
+        f32s: &'a mut crate::buffer::Shelf<f32>,
+        _: &'a mut crate::buffer::Shelf<f64>,
+    ) -> &'a mut crate::buffer::Shelf<Self> {
         f32s
     }
 }
@@ -255,9 +255,9 @@ impl Element for f64 {
         Storage::F64(data)
     }
     fn free_list<'a>(
-        _: &'a mut Vec<Vec<f32>>,
-        f64s: &'a mut Vec<Vec<f64>>,
-    ) -> &'a mut Vec<Vec<Self>> {
+        _: &'a mut crate::buffer::Shelf<f32>,
+        f64s: &'a mut crate::buffer::Shelf<f64>,
+    ) -> &'a mut crate::buffer::Shelf<Self> {
         f64s
     }
 }

@@ -176,11 +176,13 @@ fn reduce<T: Element>(x: &Tensor, plan: &Plan, fold: Fold) -> Vec<T> {
         if x.numel() >= PARALLEL_MIN_ELEMENTS && bases.len() > 1 {
             bases.par_iter().map(|&b| fold_one(b)).collect()
         } else {
-            bases.iter().map(|&b| fold_one(b)).collect()
+            crate::buffer::collect(bases.len(), bases.iter().map(|&b| fold_one(b)))
         }
     } else {
         // Walk the input once; each element lands in its output (stride 0 on reduced axes).
-        let mut out = vec![fold.init::<T>(); plan.kept_shape.iter().product()];
+        let len: usize = plan.kept_shape.iter().product();
+        let mut out = crate::buffer::with_capacity(len);
+        out.resize(len, fold.init::<T>());
         let mut out_strides = contiguous_strides(&plan.kept_shape);
         for (stride, &r) in out_strides.iter_mut().zip(&plan.reduced) {
             if r {

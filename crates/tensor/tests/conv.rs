@@ -472,3 +472,21 @@ fn conv2d_panics_with_the_message() {
         Conv2dParams::default(),
     );
 }
+
+/// The forward convolution writes into a recycled buffer without zeroing it first: NaN left
+/// there by an earlier output of the same size must not leak into the result.
+#[test]
+fn conv2d_in_a_recycled_buffer_overwrites_every_element() {
+    let mut rng = StdRng::seed_from_u64(5);
+    // The Omniglot net's second layer on a few images; and one image (a different chunking).
+    for batch in [6, 1] {
+        let x = Tensor::rand_uniform(&[batch, 8, 14, 14], -1.0, 1.0, DType::F32, &mut rng);
+        let w = Tensor::rand_uniform(&[16, 8, 3, 3], -1.0, 1.0, DType::F32, &mut rng);
+        let p = Conv2dParams::new(2, 1);
+        let clean = x.conv2d(&w, p).to_vec::<f32>();
+        let poisoned = x.mul_scalar(f64::NAN).conv2d(&w, p);
+        assert!(poisoned.to_vec::<f32>().iter().all(|v| v.is_nan()));
+        drop(poisoned);
+        assert_eq!(x.conv2d(&w, p).to_vec::<f32>(), clean, "batch {batch}");
+    }
+}

@@ -263,3 +263,26 @@ fn shared_right_operand_matches_per_batch_products() {
         );
     }
 }
+
+/// Products are written into recycled buffers without zeroing them first (`buffer::scratch`):
+/// a buffer of the same size left full of NaN by an earlier tensor must not leak into the
+/// result, on the direct path, the shared-B path, the per-batch path or the blocked path.
+#[test]
+fn products_in_recycled_buffers_overwrite_every_element() {
+    let mut rng = StdRng::seed_from_u64(11);
+    for (batch, m, k, n) in [(13, 10, 40, 40), (1, 200, 150, 300), (4, 7, 3, 90)] {
+        let a = Tensor::rand_uniform(&[batch, m, k], -1.0, 1.0, DType::F32, &mut rng);
+        let b = Tensor::rand_uniform(&[batch, k, n], -1.0, 1.0, DType::F32, &mut rng);
+        let shared = b.narrow(0, 0, 1).squeeze(0);
+        for rhs in [&b, &shared] {
+            let clean = a.matmul(rhs).to_vec::<f32>();
+            // Leave NaN in a freed output buffer of the same size (a product of NaN), then
+            // multiply again: the new product takes that buffer.
+            let poisoned = a.mul_scalar(f64::NAN).matmul(rhs);
+            assert!(poisoned.to_vec::<f32>().iter().all(|v| v.is_nan()));
+            drop(poisoned);
+            let reused = a.matmul(rhs).to_vec::<f32>();
+            assert_eq!(reused, clean, "[{batch}, {m}, {k}] · [{k}, {n}]");
+        }
+    }
+}

@@ -176,10 +176,12 @@ fn for_each_chunk<T: Element>(
 pub(crate) fn forward<T: Element>(x: &Tensor, w: &Tensor, g: &Geometry) -> Tensor {
     let (out_ch, k, plane) = (g.out_channels, g.patch_len(), g.out_plane());
     let shape = [g.batch, out_ch, g.out_hw.0, g.out_hw.1];
-    let mut out = crate::buffer::zeros::<T>(g.batch * out_ch * plane);
-    if out.is_empty() || k == 0 {
-        return Tensor::from_parts(out, &shape);
+    if g.batch * out_ch * plane == 0 || k == 0 {
+        return Tensor::from_parts(crate::buffer::zeros::<T>(g.batch * out_ch * plane), &shape);
     }
+    // Each chunk overwrites its slice (a GEMM without accumulation, or a reordering copy),
+    // so the buffer need not be zeroed first.
+    let mut out = crate::buffer::scratch::<T>(g.batch * out_ch * plane);
     let weight = w.to_contiguous_cow::<T>();
     let weight = MatRef::new(&weight, out_ch, k, k, 1);
     let x = Nchw::<T>::of(x);

@@ -166,12 +166,14 @@ fn batched<T: Element>(
     let mut shape: Shape = batch.into();
     shape.extend_from_slice(&[m, n]);
     let count: usize = batch.iter().product();
-    let mut out = crate::buffer::zeros::<T>(count * m * n);
     if m * n * k == 0 {
         // Nothing to compute: an empty result, or empty sums (zeros). (A view of an empty
         // operand may also start past the end of its storage.)
-        return Tensor::from_parts(out, &shape);
+        return Tensor::from_parts(crate::buffer::zeros::<T>(count * m * n), &shape);
     }
+    // Every GEMM below overwrites its block of C (`accumulate = false`), so the buffer need
+    // not be zeroed first.
+    let mut out = crate::buffer::scratch::<T>(count * m * n);
     let (a_offsets, b_offsets) = (BatchOffsets::new(a, batch), BatchOffsets::new(b, batch));
     let (a_data, b_data) = (a.storage_slice::<T>(), b.storage_slice::<T>());
     let [a_rs, a_cs] = [a.strides()[a.ndim() - 2], a.strides()[a.ndim() - 1]];

@@ -54,9 +54,13 @@ pub struct Args {
     /// Task family: MAML's (frequency 1) or Meta-SGD's (frequency in [0.8, 1.2]).
     #[arg(long, value_enum, default_value_t = Family::Maml)]
     pub family: Family,
-    /// Outer (Adam) learning rate.
-    #[arg(long, default_value_t = 1e-3)]
+    /// Outer (Adam) learning rate (the starting rate under the cosine schedule).
+    #[arg(long, default_value_t = 2e-3)]
     pub outer_lr: f64,
+    /// Outer learning-rate schedule: cosine decay from `--outer-lr` to zero over `--iters`
+    /// (Loshchilov & Hutter 2017), or constant.
+    #[arg(long, value_enum, default_value_t = LrSchedule::Cosine)]
+    pub lr_schedule: LrSchedule,
     /// Fixed inner step size of MAML and first-order MAML.
     #[arg(long, default_value_t = 0.01)]
     pub inner_lr: f64,
@@ -100,6 +104,12 @@ pub enum Algo {
     Maml,
     Fomaml,
     Fometasgd,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LrSchedule {
+    Constant,
+    Cosine,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

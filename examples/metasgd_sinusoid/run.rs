@@ -11,13 +11,14 @@ use meta::{
     adapt, sinusoid_eval_tasks, task_seed, Algorithm, AlphaInit, Estimate, Execution, InnerLoop,
     MetaParams, MetaTrainer, Sinusoid, Tasks,
 };
-use nn::{mlp, Activation, Adam, Checkpoint, Module};
+use nn::optim::{Constant, Cosine, Schedule};
+use nn::{mlp, Activation, Adam, Checkpoint, Module, Optimizer};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use tensor::DType;
 
 use crate::svg::{render, Panel};
-use crate::{Algo, Args, Family};
+use crate::{Algo, Args, Family, LrSchedule};
 
 fn algorithm(algo: Algo) -> Algorithm {
     match algo {
@@ -125,10 +126,21 @@ fn train(
     writeln!(curve, "iteration,meta_loss").map_err(|e| e.to_string())?;
 
     let iters = args.iters as usize;
+    let schedule: Box<dyn Schedule> = match args.lr_schedule {
+        LrSchedule::Constant => Box::new(Constant(args.outer_lr)),
+        LrSchedule::Cosine => Box::new(Cosine {
+            base: args.outer_lr,
+            min: 0.0,
+            total: iters,
+        }),
+    };
     let progress = Progress::new(iters);
     let started = Instant::now();
     let mut recent = 0.0;
     for iteration in 1..=iters {
+        trainer
+            .optimizer
+            .set_learning_rate(schedule.learning_rate(iteration - 1));
         // Each iteration's tasks come from their own seed, drawn inside the parallel jobs.
         let loss = trainer
             .step_on(Tasks::Drawn {

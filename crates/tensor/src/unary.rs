@@ -94,7 +94,7 @@ impl Tensor {
     pub fn powf(&self, p: f64) -> Tensor {
         with_dtype!(self.dtype(), T => {
             let p = T::from_f64(p);
-            map::<T>(self, |v| v.powf(p))
+            map::<T>(self, move |v| v.powf(p))
         })
     }
 
@@ -125,7 +125,7 @@ impl Tensor {
     pub fn add_scalar(&self, c: f64) -> Tensor {
         with_dtype!(self.dtype(), T => {
             let c = T::from_f64(c);
-            map::<T>(self, |v| v + c)
+            map::<T>(self, move |v| v + c)
         })
     }
 
@@ -133,7 +133,7 @@ impl Tensor {
     pub fn mul_scalar(&self, c: f64) -> Tensor {
         with_dtype!(self.dtype(), T => {
             let c = T::from_f64(c);
-            map::<T>(self, |v| v * c)
+            map::<T>(self, move |v| v * c)
         })
     }
 
@@ -141,7 +141,7 @@ impl Tensor {
     pub fn clamp(&self, low: f64, high: f64) -> Tensor {
         with_dtype!(self.dtype(), T => {
             let (low, high) = (T::from_f64(low), T::from_f64(high));
-            map::<T>(self, |v| v.max(low).min(high))
+            map::<T>(self, move |v| v.max(low).min(high))
         })
     }
 

@@ -120,13 +120,10 @@ pub enum Family {
 
 fn main() {
     let args = Args::parse();
-    if let Some(threads) = args.threads {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(threads as usize)
-            .build_global()
-            .expect("the thread pool is configured once, before any parallel work");
-    }
-    if let Err(message) = run::run(&args) {
+    // The whole run goes on the worker threads, so a meta-step starts its first chunk on the
+    // thread that runs the loop (`meta::pool`).
+    let threads = args.threads.map(|t| t as usize);
+    if let Err(message) = meta::run_on_pool(threads, || run::run(&args)).and_then(|r| r) {
         eprintln!("error: {message}");
         std::process::exit(1);
     }

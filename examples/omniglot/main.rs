@@ -182,30 +182,15 @@ fn at_least_two(text: &str) -> Result<usize, String> {
     }
 }
 
-fn threads(count: Option<usize>) {
-    if let Some(count) = count {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(count)
-            .build_global()
-            .expect("the thread pool is configured once, before any parallel work");
-    }
-}
-
 fn main() {
+    // Each subcommand runs on the worker threads, so a meta-step starts its first task on
+    // the thread that runs the loop (`meta::pool`).
     let result = match Cli::parse().command {
-        Command::Train(args) => {
-            threads(args.threads);
-            train::run(&args)
-        }
-        Command::Eval(args) => {
-            threads(args.threads);
-            evaluate::eval(&args)
-        }
-        Command::Lake(args) => {
-            threads(args.threads);
-            evaluate::lake(&args)
-        }
-    };
+        Command::Train(args) => meta::run_on_pool(args.threads, || train::run(&args)),
+        Command::Eval(args) => meta::run_on_pool(args.threads, || evaluate::eval(&args)),
+        Command::Lake(args) => meta::run_on_pool(args.threads, || evaluate::lake(&args)),
+    }
+    .and_then(|result| result);
     if let Err(message) = result {
         eprintln!("error: {message}");
         std::process::exit(1);

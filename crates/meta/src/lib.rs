@@ -6,8 +6,9 @@
 //! 2. [`sinusoid`] — the sine-wave regression family.
 //! 3. [`learner`] — the inner loop of every algorithm, and θ/α as `MetaParams`.
 //! 4. [`trainer`] — meta-batches, vectorised or per task, in parallel and deterministic.
-//! 5. [`eval`] — the evaluation protocol and confidence intervals.
-//! 6. [`omniglot`] — the Omniglot data: loading, splits, N-way K-shot tasks, Lake's benchmark.
+//! 5. [`pool`] — running the training loop on the worker threads.
+//! 6. [`eval`] — the evaluation protocol and confidence intervals.
+//! 7. [`omniglot`] — the Omniglot data: loading, splits, N-way K-shot tasks, Lake's benchmark.
 //!
 //! The chapters below (`docs/05-meta-sgd.md`, `docs/06-omniglot.md`) derive the algorithm,
 //! draw the tape of one meta-step, and take it to Omniglot.
@@ -18,6 +19,7 @@ pub mod checkpoint;
 pub mod eval;
 pub mod learner;
 pub mod omniglot;
+pub mod pool;
 pub mod sinusoid;
 pub mod task;
 pub mod trainer;
@@ -25,6 +27,7 @@ pub mod trainer;
 pub use checkpoint::{read_inner, resume_training, save_training};
 pub use eval::{evaluate_tasks, sinusoid_eval_tasks, Estimate};
 pub use learner::{adapt, Algorithm, AlphaInit, InnerLoop, MetaParams};
+pub use pool::run_on_pool;
 pub use sinusoid::{Sinusoid, Wave};
 pub use task::{stack, Batch, Target, Task, TaskSource};
 pub use trainer::{task_seed, Execution, MetaTrainer, StepReport, Tasks};

@@ -146,6 +146,12 @@ pub fn collect<T: Element>(len: usize, iter: impl Iterator<Item = T>) -> Vec<T> 
     out
 }
 
+/// Hands a working buffer that never became a tensor back to this thread's pool (a tensor's
+/// buffer goes back by itself when its storage is dropped).
+pub fn give_back<T: Element>(buffer: Vec<T>) {
+    recycle(buffer);
+}
+
 /// Gives a buffer back for reuse on this thread (dropped instead if it is small or the pool
 /// is full). Its contents stay, for [`scratch`].
 fn recycle<T: Element>(buffer: Vec<T>) {

@@ -256,9 +256,8 @@ pub(crate) fn input_grad<T: Element>(gy: &Tensor, w: &Tensor, g: &Geometry) -> T
 pub(crate) fn weight_grad<T: Element>(gy: &Tensor, x: &Tensor, g: &Geometry) -> Tensor {
     let (out_ch, k, plane) = (g.out_channels, g.patch_len(), g.out_plane());
     let shape = [out_ch, g.in_channels, g.kernel_hw.0, g.kernel_hw.1];
-    let mut total = crate::buffer::zeros::<T>(out_ch * k);
-    if total.is_empty() || g.batch == 0 {
-        return Tensor::from_parts(total, &shape);
+    if out_ch * k == 0 || g.batch == 0 {
+        return Tensor::from_parts(crate::buffer::zeros::<T>(out_ch * k), &shape);
     }
     let (grad, x) = (Nchw::<T>::of(gy), Nchw::<T>::of(x));
     let plan = Chunks::new(g);
@@ -277,7 +276,7 @@ pub(crate) fn weight_grad<T: Element>(gy: &Tensor, x: &Tensor, g: &Geometry) -> 
     };
     // The partials are summed in chunk order in their own [K, O] layout (contiguous adds),
     // and the sum is transposed once into [O, K] at the end.
-    let mut total_t = vec![T::ZERO; k * out_ch];
+    let mut total_t = crate::buffer::zeros::<T>(k * out_ch);
     let add = |total_t: &mut [T], part: &[T]| {
         for (t, &v) in total_t.iter_mut().zip(part) {
             *t += v;
@@ -287,23 +286,31 @@ pub(crate) fn weight_grad<T: Element>(gy: &Tensor, x: &Tensor, g: &Geometry) -> 
         let partials: Vec<Vec<T>> = (0..plan.count)
             .into_par_iter()
             .map_init(Scratch::new, |scratch, index| {
-                let mut part = crate::buffer::zeros::<T>(out_ch * k);
+                // The GEMM overwrites every element: no need to zero it.
+                let mut part = crate::buffer::scratch::<T>(out_ch * k);
                 partial(scratch, index, &mut part);
                 part
             })
             .collect();
-        partials.iter().for_each(|part| add(&mut total_t, part));
+        for part in partials {
+            add(&mut total_t, &part);
+            crate::buffer::give_back(part);
+        }
     } else {
-        let (mut scratch, mut part) = (Scratch::new(), vec![T::ZERO; out_ch * k]);
+        let (mut scratch, mut part) = (Scratch::new(), crate::buffer::scratch::<T>(out_ch * k));
         for index in 0..plan.count {
             partial(&mut scratch, index, &mut part);
             add(&mut total_t, &part);
         }
+        crate::buffer::give_back(part);
     }
+    // Every element of `total` is written by the transpose.
+    let mut total = crate::buffer::scratch::<T>(out_ch * k);
     for (p, row) in total_t.chunks_exact(out_ch).enumerate() {
         for (o, &v) in row.iter().enumerate() {
             total[o * k + p] = v;
         }
     }
+    crate::buffer::give_back(total_t);
     Tensor::from_parts(total, &shape)
 }

@@ -94,8 +94,13 @@ impl Optimizer for Adam {
             correct2: 1.0 - b2.powi(t),
         };
         let mut updated = Params::new();
-        for ((name, p), (_, g)) in params.iter().zip(grads.iter()) {
-            let position = match self.moments.iter().position(|e| e.name == name) {
+        for (index, ((name, p), (_, g))) in params.iter().zip(grads.iter()).enumerate() {
+            // Parameters come in the same order every step: look where this one was last.
+            let known = match self.moments.get(index) {
+                Some(entry) if entry.name == name => Some(index),
+                _ => self.moments.iter().position(|e| e.name == name),
+            };
+            let position = match known {
                 Some(k) => k,
                 None => {
                     let zeros = p.value().zeros_like();
@@ -198,7 +203,7 @@ impl Rule<2> for AdamRule {
         // Bias corrections folded into two constants: η·m̂ = (η / (1 − β₁ᵗ))·m, v̂ = v / (1 − β₂ᵗ).
         let (step, inv_correct2) = (c(self.lr / self.correct1), c(1.0 / self.correct2));
         let moments = m.iter_mut().zip(v.iter_mut());
-        params
+        let updated = params
             .iter()
             .zip(grads)
             .zip(moments)
@@ -207,7 +212,7 @@ impl Rule<2> for AdamRule {
                 *m = b1 * *m + (T::ONE - b1) * g;
                 *v = b2 * *v + (T::ONE - b2) * g * g;
                 shrink * p - step * *m / ((*v * inv_correct2).sqrt() + eps)
-            })
-            .collect()
+            });
+        tensor::buffer::collect(params.len(), updated)
     }
 }

@@ -36,12 +36,32 @@ fn best_us_per_iter<R>(iterations: usize, repeats: usize, mut f: impl FnMut() ->
         .fold(f64::INFINITY, f64::min)
 }
 
+/// The positional argument `name` (a whole number of at least 1), or `default` when absent.
+fn count(arg: Option<String>, name: &str, default: usize) -> Result<usize, String> {
+    match arg {
+        None => Ok(default),
+        Some(text) => match text.parse::<usize>() {
+            Ok(n) if n >= 1 => Ok(n),
+            _ => Err(format!(
+                "{name} must be a whole number of at least 1, got `{text}`\n\
+                 usage: autograd_overhead [ITERATIONS [REPEATS]]"
+            )),
+        },
+    }
+}
+
 fn main() {
-    let mut args = std::env::args().skip(1).map(|a| a.parse::<usize>());
-    let iterations = args
-        .next()
-        .map_or(2000, |n| n.expect("ITERATIONS is a number"));
-    let repeats = args.next().map_or(7, |n| n.expect("REPEATS is a number"));
+    let mut args = std::env::args().skip(1).peekable();
+    if args.peek().is_some_and(|a| a == "--help" || a == "-h") {
+        println!("usage: autograd_overhead [ITERATIONS [REPEATS]]  (defaults: 2000 7)");
+        return;
+    }
+    let counts = count(args.next(), "ITERATIONS", 2000)
+        .and_then(|iterations| Ok((iterations, count(args.next(), "REPEATS", 7)?)));
+    let (iterations, repeats) = counts.unwrap_or_else(|message| {
+        eprintln!("error: {message}");
+        std::process::exit(2);
+    });
     let mlp = Mlp::new(0);
     let first = best_us_per_iter(iterations, repeats, || mlp.first_order());
     println!("first_order: {first:.2} us/iter");

@@ -36,30 +36,34 @@ fn best_us_per_iter<R>(iterations: usize, repeats: usize, mut f: impl FnMut() ->
         .fold(f64::INFINITY, f64::min)
 }
 
-/// The positional argument `name` (a whole number of at least 1), or `default` when absent.
-fn count(arg: Option<String>, name: &str, default: usize) -> Result<usize, String> {
-    match arg {
+const USAGE: &str = "usage: autograd_overhead [ITERATIONS [REPEATS]]  (defaults: 2000 7)";
+
+/// `ITERATIONS` and `REPEATS`, each a whole number of at least 1, or their defaults.
+fn parse_args(mut args: impl Iterator<Item = String>) -> Result<(usize, usize), String> {
+    let mut count = |name: &str, default: usize| match args.next() {
         None => Ok(default),
         Some(text) => match text.parse::<usize>() {
             Ok(n) if n >= 1 => Ok(n),
             _ => Err(format!(
-                "{name} must be a whole number of at least 1, got `{text}`\n\
-                 usage: autograd_overhead [ITERATIONS [REPEATS]]"
+                "{name} must be a whole number of at least 1, got `{text}`"
             )),
         },
+    };
+    let counts = (count("ITERATIONS", 2000)?, count("REPEATS", 7)?);
+    match args.next() {
+        None => Ok(counts),
+        Some(extra) => Err(format!("unexpected argument `{extra}`")),
     }
 }
 
 fn main() {
-    let mut args = std::env::args().skip(1).peekable();
-    if args.peek().is_some_and(|a| a == "--help" || a == "-h") {
-        println!("usage: autograd_overhead [ITERATIONS [REPEATS]]  (defaults: 2000 7)");
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().is_some_and(|a| a == "--help" || a == "-h") {
+        println!("{USAGE}");
         return;
     }
-    let counts = count(args.next(), "ITERATIONS", 2000)
-        .and_then(|iterations| Ok((iterations, count(args.next(), "REPEATS", 7)?)));
-    let (iterations, repeats) = counts.unwrap_or_else(|message| {
-        eprintln!("error: {message}");
+    let (iterations, repeats) = parse_args(args.into_iter()).unwrap_or_else(|message| {
+        eprintln!("error: {message}\n{USAGE}");
         std::process::exit(2);
     });
     let mlp = Mlp::new(0);

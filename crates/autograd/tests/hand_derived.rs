@@ -147,6 +147,65 @@ fn matmul_gradients() {
 }
 
 #[test]
+fn transposed_matmuls_are_one_node_with_the_transposes_gradients() {
+    // matmul_nt/tn/tt compute op(A)·op(B) as one node; values and gradients must equal those
+    // of the explicit transposes (two or three nodes), and each gradient must be row-major
+    // in its input's shape.
+    let a = Var::leaf(Tensor::from_vec(vec![1.0, -2.0, 3.0, 0.5, 4.0, -1.0], &[2, 3]).unwrap());
+    let b = Var::leaf(Tensor::from_vec(vec![2.0, 1.0, -3.0, 0.0, 1.5, -1.0], &[3, 2]).unwrap());
+    let c = Var::leaf(Tensor::from_vec(vec![0.5, 1.0, -1.0, 2.0, 3.0, -2.0], &[2, 3]).unwrap());
+    type Pair = (fn(&Var, &Var) -> Var, fn(&Var, &Var) -> Var, &'static str);
+    let cases: [(Pair, &Var, &Var); 3] = [
+        (
+            (|x, y| x.matmul_nt(y), |x, y| x.matmul(&y.t()), "matmul_nt"),
+            &a,
+            &c,
+        ),
+        (
+            (|x, y| x.matmul_tn(y), |x, y| x.t().matmul(y), "matmul_tn"),
+            &a,
+            &c,
+        ),
+        (
+            (
+                |x, y| x.matmul_tt(y),
+                |x, y| x.t().matmul(&y.t()),
+                "matmul_tt",
+            ),
+            &b,
+            &a,
+        ),
+    ];
+    for ((fused, explicit, name), x, y) in cases {
+        let (one, two) = (fused(x, y), explicit(x, y));
+        assert_eq!(one.op_name(), Some(name));
+        assert_eq!(
+            one.value().to_vec::<f64>(),
+            two.value().to_vec::<f64>(),
+            "{name}"
+        );
+        // A weighted sum, so that every entry of the gradient differs.
+        let weights = Var::constant(
+            Tensor::arange(0.0, one.numel() as f64, 1.0, tensor::DType::F64).reshape(one.shape()),
+        );
+        let loss = |v: &Var| (v * &weights).sum_all();
+        let g1 = grad(&[&loss(&one)], &[x, y], false).unwrap();
+        let g2 = grad(&[&loss(&two)], &[x, y], false).unwrap();
+        for (got, want) in g1.iter().zip(&g2) {
+            assert!(
+                got.value().is_contiguous(),
+                "{name}: gradient not row-major"
+            );
+            assert_eq!(
+                got.value().to_vec::<f64>(),
+                want.value().to_vec::<f64>(),
+                "{name}"
+            );
+        }
+    }
+}
+
+#[test]
 fn max_routes_gradient_to_the_winner() {
     // y = max(x) over the last axis: ∂y/∂x is 1 at each row's maximum, 0 elsewhere.
     let x = Var::leaf(Tensor::from_vec(vec![1.0, 5.0, 3.0, 9.0, 2.0, 4.0], &[2, 3]).unwrap());

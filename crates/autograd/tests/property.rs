@@ -360,6 +360,36 @@ fn table() -> Vec<Case> {
             f: |x| x[0].t().matmul(&x[1].t()).sin(),
             order: 3,
         },
+        Case {
+            name: "matmul_nt (x·Wᵀ)",
+            inputs: || fixed(&[(&[2, 3], Any), (&[4, 3], Any)]),
+            f: |x| x[0].matmul_nt(&x[1]).tanh(),
+            order: 3,
+        },
+        Case {
+            name: "matmul_tn (Aᵀ·B)",
+            inputs: || fixed(&[(&[3, 2], Any), (&[3, 4], Any)]),
+            f: |x| x[0].matmul_tn(&x[1]).sin(),
+            order: 3,
+        },
+        Case {
+            name: "matmul_tt (Aᵀ·Bᵀ)",
+            inputs: || fixed(&[(&[3, 2], Any), (&[4, 3], Any)]),
+            f: |x| x[0].matmul_tt(&x[1]).sin(),
+            order: 3,
+        },
+        Case {
+            name: "batched matmul_nt (broadcast weight)",
+            inputs: || fixed(&[(&[2, 2, 3], Any), (&[4, 3], Any)]),
+            f: |x| x[0].matmul_nt(&x[1]).tanh(),
+            order: 3,
+        },
+        Case {
+            name: "batched matmul_tn (broadcast input)",
+            inputs: || fixed(&[(&[3, 2], Any), (&[2, 3, 2], Any)]),
+            f: |x| x[0].matmul_tn(&x[1]).sin(),
+            order: 3,
+        },
         // ----- convolution and pooling -----
         Case {
             name: "conv2d",

@@ -175,9 +175,10 @@ impl MetaParams {
     pub fn per_task(&self, tasks: usize) -> MetaParams {
         let expand = |p: &Params| {
             p.map(|_, v| {
+                // Broadcasting adds the leading axis itself: one view node per tensor.
                 let mut shape = vec![tasks];
                 shape.extend_from_slice(v.shape());
-                v.unsqueeze(0).broadcast_to(&shape)
+                v.broadcast_to(&shape)
             })
         };
         MetaParams {

@@ -1,4 +1,11 @@
-//! Matrix multiplication, batched over leading axes.
+//! Matrix multiplication, batched over leading axes, with either factor optionally used
+//! transposed.
+//!
+//! `a.matmul_nt(&w)` is `a.matmul(&w.t())` as one node instead of two. Layers multiply by
+//! transposed weights (`y = x·Wᵀ`), and every matmul's backward rule multiplies by transposes
+//! (`G·Bᵀ`, `Aᵀ·G`); as separate `permute` nodes those transposes were a quarter of the nodes
+//! of a second-order meta-step. Folded into the product they cost nothing: the tensor crate's
+//! GEMM reads a transposed operand through its strides.
 
 use smallvec::smallvec;
 
@@ -13,35 +20,104 @@ impl Var {
     /// axes; the message names both shapes, e.g.
     /// `matmul: [3, 4] × [5, 2]: inner dimensions 4 and 5 differ`.
     pub fn matmul(&self, other: &Var) -> Var {
-        Var::record(self.value().matmul(other.value()), MatMul, &[self, other])
+        self.matmul_with(other, false, false)
+    }
+
+    /// `self · otherᵀ` (the last two axes of `other` swapped): `[…, m, k] × […, n, k] →
+    /// […, m, n]`. A linear layer's `x·Wᵀ` with `W` stored `[out, in]`.
+    ///
+    /// ```
+    /// use autograd::Var;
+    /// use tensor::Tensor;
+    /// let x = Var::leaf(Tensor::from_vec(vec![1.0f64, 2.0], &[1, 2])?);
+    /// let w = Var::leaf(Tensor::from_vec(vec![1.0f64, 0.0, 3.0, 4.0, 5.0, 6.0], &[3, 2])?);
+    /// assert_eq!(x.matmul_nt(&w).value().to_vec::<f64>(), [1.0, 11.0, 17.0]);
+    /// # Ok::<(), tensor::TensorError>(())
+    /// ```
+    ///
+    /// # Panics
+    /// As [`Var::matmul`]; the message gives the shapes as multiplied (after transposing).
+    pub fn matmul_nt(&self, other: &Var) -> Var {
+        self.matmul_with(other, false, true)
+    }
+
+    /// `selfᵀ · other`: `[…, k, m] × […, k, n] → […, m, n]`.
+    ///
+    /// # Panics
+    /// As [`Var::matmul`].
+    pub fn matmul_tn(&self, other: &Var) -> Var {
+        self.matmul_with(other, true, false)
+    }
+
+    /// `selfᵀ · otherᵀ`: `[…, k, m] × […, n, k] → […, m, n]`.
+    ///
+    /// # Panics
+    /// As [`Var::matmul`].
+    pub fn matmul_tt(&self, other: &Var) -> Var {
+        self.matmul_with(other, true, true)
+    }
+
+    /// `op(self) · op(other)`, where `op` transposes the last two axes when its flag is set.
+    fn matmul_with(&self, other: &Var, ta: bool, tb: bool) -> Var {
+        let view = |x: &Var, t: bool| {
+            assert!(
+                !t || x.ndim() >= 2,
+                "matmul: an operand used transposed needs at least 2 axes, got shape {:?}",
+                x.shape()
+            );
+            if t {
+                x.value().t()
+            } else {
+                x.value().clone()
+            }
+        };
+        let value = view(self, ta).matmul(&view(other, tb));
+        Var::record(value, MatMul { ta, tb }, &[self, other])
     }
 }
 
-struct MatMul;
+/// `C = op(A)·op(B)`, `op(X)` being `Xᵀ` where the flag is set.
+struct MatMul {
+    ta: bool,
+    tb: bool,
+}
+
 impl Primitive for MatMul {
     fn name(&self) -> &'static str {
-        "matmul"
+        match (self.ta, self.tb) {
+            (false, false) => "matmul",
+            (false, true) => "matmul_nt",
+            (true, false) => "matmul_tn",
+            (true, true) => "matmul_tt",
+        }
     }
-    // Y = A·B  ⇒  ∂L/∂A = G·Bᵀ, ∂L/∂B = Aᵀ·G. The transposes are views. If A or B was
+    // With G = ∂L/∂C:  ∂L/∂op(A) = G·op(B)ᵀ  and  ∂L/∂op(B) = op(A)ᵀ·G.
+    // Where an operand was used transposed, its own gradient is the transpose of that, and
+    // (XY)ᵀ = YᵀXᵀ turns it back into a single product:
+    //
+    //   ∂L/∂A = G·op(B)ᵀ          (ta = false)     ∂L/∂B = op(A)ᵀ·G          (tb = false)
+    //   ∂L/∂A = op(B)·Gᵀ          (ta = true)      ∂L/∂B = Gᵀ·op(A)          (tb = true)
+    //
+    // and op(B)ᵀ, op(A)ᵀ, Gᵀ are flags of the same primitive, never separate nodes. Each
+    // gradient comes out of the GEMM row-major in its input's own shape. If A or B was
     // broadcast over batch axes, the engine sums these over them.
     //
-    // Each gradient is made in its input's memory order. For an input that is a transposed
-    // view (a weight used as `w.t()`) the same numbers are computed as a transpose,
-    // ∂L/∂B = (Gᵀ·A)ᵀ (and ∂L/∂A = (B·Gᵀ)ᵀ): then the transpose in `permute`'s rule hands `w` a row-major
-    // gradient, and whatever is done with it next (an optimiser step, the squares and sums
-    // of a second-order objective) runs on unit strides instead of striding across rows.
+    // A plain `matmul` whose operand is a transposed view (`x.matmul(&w.t())`) gets its
+    // gradient in the view's memory order, ∂L/∂B = (Gᵀ·A)ᵀ (and ∂L/∂A = (B·Gᵀ)ᵀ): then the
+    // transpose in `permute`'s rule hands `w` a row-major gradient, and whatever is done with it
+    // next (an optimiser step, a second-order objective) runs on unit strides.
     fn vjp(&self, x: &[Var], _: &Var, g: &Var, needs: &[bool]) -> Grads {
-        let (a, b) = (&x[0], &x[1]);
+        let (a, b, ta, tb) = (&x[0], &x[1], self.ta, self.tb);
         smallvec![
-            when(needs[0], || if is_transposed(a) {
-                b.matmul(&g.t()).t()
-            } else {
-                g.matmul(&b.t())
+            when(needs[0], || match (ta, tb) {
+                (false, false) if is_transposed(a) => b.matmul_with(g, false, true).t(),
+                (false, _) => g.matmul_with(b, false, !tb),
+                (true, _) => b.matmul_with(g, tb, true),
             }),
-            when(needs[1], || if is_transposed(b) {
-                g.t().matmul(a).t()
-            } else {
-                a.t().matmul(g)
+            when(needs[1], || match (ta, tb) {
+                (false, false) if is_transposed(b) => g.matmul_with(a, true, false).t(),
+                (_, false) => a.matmul_with(g, !ta, false),
+                (_, true) => g.matmul_with(a, true, ta),
             }),
         ]
     }

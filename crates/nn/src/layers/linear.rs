@@ -71,7 +71,7 @@ impl Module for Linear {
             self.in_features
         );
         let weight = ctx.param(self, "weight", &[self.out_features, self.in_features]);
-        let y = x.matmul(&weight.t());
+        let y = x.matmul_nt(weight);
         if !self.bias {
             return y;
         }

@@ -99,23 +99,23 @@ fn zip_map<T: Element>(
     match walk.run_strides() {
         // Specialised inner loops for the usual stride patterns, so they vectorise.
         [1, 1] => walk.for_each_run([la.offset, lb.offset], |[i, j]| {
-            out.extend(
-                x[i..i + len]
-                    .iter()
-                    .zip(&y[j..j + len])
-                    .map(|(&u, &v)| f(u, v)),
-            );
+            let runs = x[i..i + len].iter().zip(&y[j..j + len]);
+            buffer::extend(&mut out, len, runs.map(|(&u, &v)| f(u, v)));
         }),
         [1, 0] => walk.for_each_run([la.offset, lb.offset], |[i, j]| {
             let v = y[j];
-            out.extend(x[i..i + len].iter().map(|&u| f(u, v)));
+            buffer::extend(&mut out, len, x[i..i + len].iter().map(|&u| f(u, v)));
         }),
         [0, 1] => walk.for_each_run([la.offset, lb.offset], |[i, j]| {
             let u = x[i];
-            out.extend(y[j..j + len].iter().map(|&v| f(u, v)));
+            buffer::extend(&mut out, len, y[j..j + len].iter().map(|&v| f(u, v)));
         }),
         [sa, sb] => walk.for_each_run([la.offset, lb.offset], |[i, j]| {
-            out.extend((0..len).map(|k| f(x[i + k * sa], y[j + k * sb])));
+            buffer::extend(
+                &mut out,
+                len,
+                (0..len).map(|k| f(x[i + k * sa], y[j + k * sb])),
+            );
         }),
     }
     Ok(Tensor::from_parts(out, &shape))

@@ -165,7 +165,7 @@ impl Tensor {
         let walk = Walk::new(self.shape(), [self.strides()]);
         let (len, step) = (walk.run_len(), walk.run_stride(0));
         walk.for_each_run([self.layout.offset], |[start]| {
-            out.extend((0..len).map(|i| src[start + i * step]));
+            crate::buffer::extend(&mut out, len, (0..len).map(|i| src[start + i * step]));
         });
         out
     }

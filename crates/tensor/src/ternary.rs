@@ -59,50 +59,39 @@ fn zip3_map<T: Element>(
         // Specialised inner loops for unit and repeated (stride 0) operands, so they vectorise.
         (1, 1, 1) => walk.for_each_run(starts, |[i, j, k]| {
             let runs = x[i..i + len].iter().zip(&y[j..j + len]).zip(&z[k..k + len]);
-            out.extend(runs.map(|((&u, &v), &w)| f(u, v, w)));
+            buffer::extend(&mut out, len, runs.map(|((&u, &v), &w)| f(u, v, w)));
         }),
         (0, 1, 1) => walk.for_each_run(starts, |[i, j, k]| {
             let u = x[i];
-            out.extend(
-                y[j..j + len]
-                    .iter()
-                    .zip(&z[k..k + len])
-                    .map(|(&v, &w)| f(u, v, w)),
-            );
+            let runs = y[j..j + len].iter().zip(&z[k..k + len]);
+            buffer::extend(&mut out, len, runs.map(|(&v, &w)| f(u, v, w)));
         }),
         (1, 0, 1) => walk.for_each_run(starts, |[i, j, k]| {
             let v = y[j];
-            out.extend(
-                x[i..i + len]
-                    .iter()
-                    .zip(&z[k..k + len])
-                    .map(|(&u, &w)| f(u, v, w)),
-            );
+            let runs = x[i..i + len].iter().zip(&z[k..k + len]);
+            buffer::extend(&mut out, len, runs.map(|(&u, &w)| f(u, v, w)));
         }),
         (1, 1, 0) => walk.for_each_run(starts, |[i, j, k]| {
             let w = z[k];
-            out.extend(
-                x[i..i + len]
-                    .iter()
-                    .zip(&y[j..j + len])
-                    .map(|(&u, &v)| f(u, v, w)),
-            );
+            let runs = x[i..i + len].iter().zip(&y[j..j + len]);
+            buffer::extend(&mut out, len, runs.map(|(&u, &v)| f(u, v, w)));
         }),
         // One operand running, two repeated: e.g. β − x ⊙ s with per-channel β and s.
         (1, 0, 0) => walk.for_each_run(starts, |[i, j, k]| {
             let (v, w) = (y[j], z[k]);
-            out.extend(x[i..i + len].iter().map(|&u| f(u, v, w)));
+            buffer::extend(&mut out, len, x[i..i + len].iter().map(|&u| f(u, v, w)));
         }),
         (0, 1, 0) => walk.for_each_run(starts, |[i, j, k]| {
             let (u, w) = (x[i], z[k]);
-            out.extend(y[j..j + len].iter().map(|&v| f(u, v, w)));
+            buffer::extend(&mut out, len, y[j..j + len].iter().map(|&v| f(u, v, w)));
         }),
         (0, 0, 1) => walk.for_each_run(starts, |[i, j, k]| {
             let (u, v) = (x[i], y[j]);
-            out.extend(z[k..k + len].iter().map(|&w| f(u, v, w)));
+            buffer::extend(&mut out, len, z[k..k + len].iter().map(|&w| f(u, v, w)));
         }),
         _ => walk.for_each_run(starts, |[i, j, k]| {
-            out.extend((0..len).map(|n| f(x[i + n * sx], y[j + n * sy], z[k + n * sz])));
+            let strided = (0..len).map(|n| f(x[i + n * sx], y[j + n * sy], z[k + n * sz]));
+            buffer::extend(&mut out, len, strided);
         }),
     }
     Ok(Tensor::from_parts(out, &shape))

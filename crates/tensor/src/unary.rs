@@ -29,7 +29,7 @@ pub(crate) fn map<T: Element>(x: &Tensor, f: impl Fn(T) -> T + Sync) -> Tensor {
             let walk = Walk::new(x.shape(), [x.strides()]);
             let (len, step) = (walk.run_len(), walk.run_stride(0));
             walk.for_each_run([x.layout().offset], |[start]| {
-                out.extend((0..len).map(|i| f(src[start + i * step])));
+                buffer::extend(&mut out, len, (0..len).map(|i| f(src[start + i * step])));
             });
             out
         }

@@ -206,6 +206,31 @@ fn transposed_matmuls_are_one_node_with_the_transposes_gradients() {
 }
 
 #[test]
+fn linear_is_matmul_nt_plus_bias_in_one_node() {
+    let x = Var::leaf(Tensor::from_vec(vec![1.0, -2.0, 3.0, 0.5, 4.0, -1.0], &[2, 3]).unwrap());
+    let w = Var::leaf(Tensor::from_vec(vec![2.0, 1.0, -3.0, 0.0, 1.5, -1.0], &[2, 3]).unwrap());
+    let b = Var::leaf(Tensor::from_vec(vec![0.25, -4.0], &[2]).unwrap());
+    let y = x.linear(&w, Some(&b));
+    assert_eq!(y.op_name(), Some("linear"));
+    let want = &x.matmul_nt(&w) + &b;
+    assert_eq!(y.value().to_vec::<f64>(), want.value().to_vec::<f64>());
+    // ∂Σy/∂b: each bias entry was added to both rows.
+    let g = grad(&[&y.sum_all()], &[&b], false).unwrap();
+    assert_eq!(g[0].value().to_vec::<f64>(), [2.0, 2.0]);
+}
+
+#[test]
+#[should_panic(
+    expected = "linear: bias of shape [3] does not fit x [2, 3] · weight [2, 3]ᵀ = [2, 2]"
+)]
+fn linear_names_the_shapes_of_a_wrong_bias() {
+    let x = Var::leaf(Tensor::zeros(&[2, 3], tensor::DType::F64));
+    let w = Var::leaf(Tensor::zeros(&[2, 3], tensor::DType::F64));
+    let b = Var::leaf(Tensor::zeros(&[3], tensor::DType::F64));
+    x.linear(&w, Some(&b));
+}
+
+#[test]
 fn max_routes_gradient_to_the_winner() {
     // y = max(x) over the last axis: ∂y/∂x is 1 at each row's maximum, 0 elsewhere.
     let x = Var::leaf(Tensor::from_vec(vec![1.0, 5.0, 3.0, 9.0, 2.0, 4.0], &[2, 3]).unwrap());

@@ -390,6 +390,24 @@ fn table() -> Vec<Case> {
             f: |x| x[0].matmul_tn(&x[1]).sin(),
             order: 3,
         },
+        Case {
+            name: "linear (x·Wᵀ + b)",
+            inputs: || fixed(&[(&[2, 3], Any), (&[4, 3], Any), (&[4], Any)]),
+            f: |x| x[0].linear(&x[1], Some(&x[2])).tanh(),
+            order: 3,
+        },
+        Case {
+            name: "linear, one weight and bias per task",
+            inputs: || fixed(&[(&[2, 2, 3], Any), (&[2, 4, 3], Any), (&[2, 4], Any)]),
+            f: |x| x[0].linear(&x[1], Some(&x[2])).tanh(),
+            order: 3,
+        },
+        Case {
+            name: "linear, weight and bias broadcast over tasks",
+            inputs: || fixed(&[(&[2, 2, 3], Any), (&[4, 3], Any), (&[4], Any)]),
+            f: |x| x[0].linear(&x[1], Some(&x[2])).sin(),
+            order: 3,
+        },
         // ----- convolution and pooling -----
         Case {
             name: "conv2d",

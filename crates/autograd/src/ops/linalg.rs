@@ -76,6 +76,81 @@ impl Var {
     }
 }
 
+// ----- linear: x·Wᵀ + b -----
+
+impl Var {
+    /// A linear layer's `x·Wᵀ + b` as one node: `x` `[…, K, in]`, `weight` `[…, out, in]`
+    /// (PyTorch's layout), `bias` `[…, out]`, added to every row; batch axes broadcast. With
+    /// a leading task axis on `weight` and `bias` this is every task's layer at once.
+    ///
+    /// The bias is added into the product's buffer, so the forward pass makes no second
+    /// tensor, and the graph holds one node where `matmul_nt`, an `unsqueeze` of the bias and
+    /// an `add` made three.
+    ///
+    /// ```
+    /// use autograd::Var;
+    /// use tensor::Tensor;
+    /// let x = Var::leaf(Tensor::from_vec(vec![1.0f64, 2.0], &[1, 2])?);
+    /// let w = Var::leaf(Tensor::from_vec(vec![1.0f64, 0.0, 3.0, 4.0], &[2, 2])?);
+    /// let b = Var::leaf(Tensor::from_vec(vec![0.5f64, -1.0], &[2])?);
+    /// assert_eq!(x.linear(&w, Some(&b)).value().to_vec::<f64>(), [1.5, 10.0]);
+    /// # Ok::<(), tensor::TensorError>(())
+    /// ```
+    ///
+    /// # Panics
+    /// As [`Var::matmul_nt`], or if the bias is not `[…, out]` (broadcasting against the
+    /// product's batch axes); the message names the shapes.
+    pub fn linear(&self, weight: &Var, bias: Option<&Var>) -> Var {
+        let mut value = self.value().matmul(&weight.value().t());
+        let Some(bias) = bias else {
+            return Var::record(
+                value,
+                MatMul {
+                    ta: false,
+                    tb: true,
+                },
+                &[self, weight],
+            );
+        };
+        // [..., out] → [..., 1, out], repeated over the rows of the product.
+        let rows = (bias.ndim() >= 1)
+            .then(|| bias.value().unsqueeze(-2))
+            .and_then(|b| b.try_broadcast_to(value.shape()).ok())
+            .unwrap_or_else(|| {
+                panic!(
+                    "linear: bias of shape {:?} does not fit x {:?} · weight {:?}ᵀ = {:?} \
+                 (expected [..., {}])",
+                    bias.shape(),
+                    self.shape(),
+                    weight.shape(),
+                    value.shape(),
+                    value.shape().last().copied().unwrap_or(0)
+                )
+            });
+        value.add_assign(&rows);
+        Var::record(value, Linear, &[self, weight, bias])
+    }
+}
+
+/// `y = x·Wᵀ + b`.
+struct Linear;
+
+impl Primitive for Linear {
+    fn name(&self) -> &'static str {
+        "linear"
+    }
+    // ∂L/∂x = G·W, ∂L/∂W = Gᵀ·x (as for matmul_nt), and ∂L/∂b = Σ over the rows of G (each
+    // bias entry was added to every row).
+    fn vjp(&self, x: &[Var], _: &Var, g: &Var, needs: &[bool]) -> Grads {
+        let (input, weight) = (&x[0], &x[1]);
+        smallvec![
+            when(needs[0], || g.matmul(weight)),
+            when(needs[1], || g.matmul_tn(input)),
+            when(needs[2], || g.sum(&[-2], false)),
+        ]
+    }
+}
+
 /// `C = op(A)·op(B)`, `op(X)` being `Xᵀ` where the flag is set.
 struct MatMul {
     ta: bool,

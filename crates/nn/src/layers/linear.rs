@@ -71,17 +71,11 @@ impl Module for Linear {
             self.in_features
         );
         let weight = ctx.param(self, "weight", &[self.out_features, self.in_features]);
-        let y = x.matmul_nt(weight);
-        if !self.bias {
-            return y;
-        }
-        let bias = ctx.param(self, "bias", &[self.out_features]);
-        // With task axes the bias is [B, out]: give it a row axis to broadcast over [B, K, out].
-        let bias = if bias.ndim() > 1 {
-            bias.unsqueeze(-2)
-        } else {
-            bias.clone()
-        };
-        &y + &bias
+        // With task axes the weight is [B, out, in] and the bias [B, out]: `linear` adds each
+        // task's bias to each of its rows.
+        let bias = self
+            .bias
+            .then(|| ctx.param(self, "bias", &[self.out_features]));
+        x.linear(weight, bias)
     }
 }

@@ -376,6 +376,10 @@ unsafe fn dots_tile<V: Vector, const R: usize, const C: usize>(
             }
         }
         for (i, row_sums) in sums.iter().enumerate() {
+            if let Ok(four) = <[V; 4]>::try_from(&row_sums[..]) {
+                V::sum4_into(four, c.add(i * rs_c), accumulate);
+                continue;
+            }
             for (j, lanes) in row_sums.iter().enumerate() {
                 let (dst, dot) = (c.add(i * rs_c + j), lanes.sum());
                 *dst = if accumulate { *dst + dot } else { dot };

@@ -170,20 +170,22 @@ impl MetaParams {
         }
     }
 
-    /// Each tensor given a leading task axis of size `tasks` (a broadcast view): the
-    /// parameters of a stacked pass, one set per task, all tied to the same θ and α.
+    /// θ given a leading task axis of size `tasks` (a broadcast view): the parameters of a
+    /// stacked pass, one set per task, all tied to the same θ. The gradient of the stacked
+    /// support loss then has one slice per task: each task's own inner gradient.
+    ///
+    /// α keeps its shape: the inner step `θ − α ⊙ g` broadcasts it over the task axis of g
+    /// by itself, so a view of it would only add nodes to the graph.
     pub fn per_task(&self, tasks: usize) -> MetaParams {
-        let expand = |p: &Params| {
-            p.map(|_, v| {
-                // Broadcasting adds the leading axis itself: one view node per tensor.
-                let mut shape = vec![tasks];
-                shape.extend_from_slice(v.shape());
-                v.broadcast_to(&shape)
-            })
-        };
+        let theta = self.theta.map(|_, v| {
+            // Broadcasting adds the leading axis itself: one view node per tensor.
+            let mut shape = vec![tasks];
+            shape.extend_from_slice(v.shape());
+            v.broadcast_to(&shape)
+        });
         MetaParams {
-            theta: expand(&self.theta),
-            alpha: self.alpha.iter().map(expand).collect(),
+            theta,
+            alpha: self.alpha.clone(),
         }
     }
 }

@@ -57,11 +57,21 @@ pub fn evaluate_tasks(
     tasks: &[Task],
 ) -> Vec<f64> {
     let inner = InnerLoop { steps, ..*inner };
+    // One job per task: with at least as many tasks as threads, the kernels inside a job need
+    // not split their work as well (`tensor::parallel`; the results are the same).
+    let saturated = tasks.len() >= rayon::current_num_threads();
     tasks
         .par_iter()
         .map(|task| {
-            let adapted = adapt(model, meta, &inner, &task.support, 0, false);
-            query_metric(model, &adapted, task)
+            let run = || {
+                let adapted = adapt(model, meta, &inner, &task.support, 0, false);
+                query_metric(model, &adapted, task)
+            };
+            if saturated {
+                tensor::parallel::serial(run)
+            } else {
+                run()
+            }
         })
         .collect()
 }

@@ -134,9 +134,19 @@ impl MetaTrainer {
             .step_by(chunk)
             .map(|start| start..(start + chunk).min(count))
             .collect();
+        // With a chunk per thread or more, the chunks alone keep every thread busy, so the
+        // kernels inside them need not split their work too (`tensor::parallel`: same results).
+        let saturated = ranges.len() >= rayon::current_num_threads();
         let per_chunk: Vec<ChunkResult> = ranges
             .into_par_iter()
-            .map(|range| self.chunk_gradient(&tasks.slice(range)))
+            .map(|range| {
+                let run = || self.chunk_gradient(&tasks.slice(range));
+                if saturated {
+                    tensor::parallel::serial(run)
+                } else {
+                    run()
+                }
+            })
             .collect();
         // Sum in chunk order, whatever thread computed what.
         let mut chunk_results = per_chunk.into_iter();

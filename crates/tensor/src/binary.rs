@@ -77,7 +77,7 @@ fn zip_map<T: Element>(
     // Fast path: same shape, both contiguous (the common case inside a model).
     if a.shape() == b.shape() {
         if let (Some(x), Some(y)) = (a.contiguous_slice::<T>(), b.contiguous_slice::<T>()) {
-            let out: Vec<T> = if x.len() >= PARALLEL_MIN_ELEMENTS {
+            let out: Vec<T> = if crate::parallel::split(x.len() >= PARALLEL_MIN_ELEMENTS) {
                 let mut out = buffer::with_capacity(x.len());
                 out.par_extend(x.par_iter().zip(y).map(|(&u, &v)| f(u, v)));
                 out

@@ -25,6 +25,7 @@ pub mod index;
 pub mod layout;
 pub mod matmul;
 pub mod ops;
+pub mod parallel;
 pub mod pool;
 pub mod reduce;
 pub mod storage;

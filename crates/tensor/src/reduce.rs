@@ -173,7 +173,7 @@ fn reduce<T: Element>(x: &Tensor, plan: &Plan, fold: Fold) -> Vec<T> {
             acc
         };
         let bases = plan.output_bases(x.shape(), x.strides(), x.layout().offset);
-        if x.numel() >= PARALLEL_MIN_ELEMENTS && bases.len() > 1 {
+        if crate::parallel::split(x.numel() >= PARALLEL_MIN_ELEMENTS && bases.len() > 1) {
             bases.par_iter().map(|&b| fold_one(b)).collect()
         } else {
             crate::buffer::collect(bases.len(), bases.iter().map(|&b| fold_one(b)))

@@ -17,7 +17,7 @@ pub(crate) const PARALLEL_MIN_ELEMENTS: usize = 1 << 16;
 /// `f` applied to every element of `x`; the result is contiguous, with `x`'s shape.
 pub(crate) fn map<T: Element>(x: &Tensor, f: impl Fn(T) -> T + Sync) -> Tensor {
     let out: Vec<T> = match x.contiguous_slice::<T>() {
-        Some(src) if src.len() >= PARALLEL_MIN_ELEMENTS => {
+        Some(src) if crate::parallel::split(src.len() >= PARALLEL_MIN_ELEMENTS) => {
             let mut out = buffer::with_capacity(src.len());
             out.par_extend(src.par_iter().map(|&v| f(v)));
             out

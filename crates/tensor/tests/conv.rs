@@ -352,22 +352,37 @@ fn results_do_not_depend_on_the_number_of_threads() {
     let w = operand(s.w_shape(), 0, DType::F32, &mut rng);
     let g = operand(s.y_shape(), 0, DType::F32, &mut rng);
     let p = s.params();
-    let run = |threads: usize| {
+    // On a pool of `threads`; with `serial`, kept on one of its threads (`tensor::parallel`).
+    let run = |threads: usize, serial: bool| {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .build()
             .unwrap();
-        pool.install(|| {
+        let all = || {
             [
                 x.conv2d(&w, p).to_vec::<f32>(),
                 Tensor::conv2d_input_grad(&g, &w, (s.h, s.w), p).to_vec::<f32>(),
                 Tensor::conv2d_weight_grad(&g, &x, (s.kh, s.kw), p).to_vec::<f32>(),
             ]
+        };
+        pool.install(|| {
+            if serial {
+                tensor::parallel::serial(all)
+            } else {
+                all()
+            }
         })
     };
-    let one = run(1);
+    let one = run(1, false);
     for threads in [2, 3, 5] {
-        assert!(run(threads) == one, "results differ with {threads} threads");
+        assert!(
+            run(threads, false) == one,
+            "results differ with {threads} threads"
+        );
+        assert!(
+            run(threads, true) == one,
+            "serial results differ with {threads} threads"
+        );
     }
 }
 

@@ -72,7 +72,7 @@ impl Chunks {
         Chunks {
             images,
             count,
-            parallel: count > 1 && flops >= PARALLEL_MIN_FLOPS,
+            parallel: crate::parallel::split(count > 1 && flops >= PARALLEL_MIN_FLOPS),
         }
     }
 }

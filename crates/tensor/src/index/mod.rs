@@ -180,7 +180,7 @@ pub fn index_select_flat_indices(
 fn take_kernel<T: Element>(x: &Tensor, flat_indices: &[usize], shape: &[usize]) -> Tensor {
     let src = x.to_contiguous_cow::<T>();
     let src: &[T] = &src;
-    let out: Vec<T> = if flat_indices.len() >= PARALLEL_MIN_ELEMENTS {
+    let out: Vec<T> = if crate::parallel::split(flat_indices.len() >= PARALLEL_MIN_ELEMENTS) {
         flat_indices.par_iter().map(|&i| src[i]).collect()
     } else {
         flat_indices.iter().map(|&i| src[i]).collect()

@@ -196,7 +196,9 @@ pub fn gemm<T: Element>(a: MatRef<T>, b: MatRef<T>, c: MatMut<T>, accumulate: bo
         direct(a, b, c, accumulate);
     } else {
         let kernel = MicroKernel::select();
-        if m * n * k >= PARALLEL_MIN_MUL_ADDS && rayon::current_num_threads() > 1 {
+        if crate::parallel::split(
+            m * n * k >= PARALLEL_MIN_MUL_ADDS && rayon::current_num_threads() > 1,
+        ) {
             // The driver's parallel loops are cheap to start from a pool thread and costly
             // from outside (each would wake the pool and put this thread to sleep), so the
             // whole driver moves onto a pool thread first (`scope` runs it there).

@@ -193,7 +193,7 @@ fn batched<T: Element>(
         gemm(lhs, rhs, MatMut::new(c, m, n, n), false);
     };
     // Each batch writes its own slice of the output, so the split is deterministic.
-    if count > 1 && count * m * n * k >= PARALLEL_MIN_MUL_ADDS {
+    if crate::parallel::split(count > 1 && count * m * n * k >= PARALLEL_MIN_MUL_ADDS) {
         out.par_chunks_mut(m * n).enumerate().for_each(one);
     } else {
         out.chunks_mut(m * n).enumerate().for_each(one);

@@ -134,7 +134,9 @@ impl Pool {
     }
 
     fn parallel(&self) -> bool {
-        self.planes() > 1 && self.planes() * self.in_plane() >= PARALLEL_MIN_ELEMENTS
+        crate::parallel::split(
+            self.planes() > 1 && self.planes() * self.in_plane() >= PARALLEL_MIN_ELEMENTS,
+        )
     }
 }
 

@@ -63,15 +63,10 @@ pub fn evaluate_tasks(
     tasks
         .par_iter()
         .map(|task| {
-            let run = || {
+            tensor::parallel::serial_if(saturated, || {
                 let adapted = adapt(model, meta, &inner, &task.support, 0, false);
                 query_metric(model, &adapted, task)
-            };
-            if saturated {
-                tensor::parallel::serial(run)
-            } else {
-                run()
-            }
+            })
         })
         .collect()
 }

@@ -140,12 +140,7 @@ impl MetaTrainer {
         let per_chunk: Vec<ChunkResult> = ranges
             .into_par_iter()
             .map(|range| {
-                let run = || self.chunk_gradient(&tasks.slice(range));
-                if saturated {
-                    tensor::parallel::serial(run)
-                } else {
-                    run()
-                }
+                tensor::parallel::serial_if(saturated, || self.chunk_gradient(&tasks.slice(range)))
             })
             .collect();
         // Sum in chunk order, whatever thread computed what.

@@ -39,6 +39,16 @@ pub fn serial<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
+/// [`serial`] if `keep_here`, else plain `f()`: for a caller that decides per call whether its
+/// own jobs already fill the threads.
+pub fn serial_if<R>(keep_here: bool, f: impl FnOnce() -> R) -> R {
+    if keep_here {
+        serial(f)
+    } else {
+        f()
+    }
+}
+
 /// True inside [`serial`] on this thread.
 pub fn is_serial() -> bool {
     SERIAL.get()

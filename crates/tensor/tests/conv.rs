@@ -365,13 +365,7 @@ fn results_do_not_depend_on_the_number_of_threads() {
                 Tensor::conv2d_weight_grad(&g, &x, (s.kh, s.kw), p).to_vec::<f32>(),
             ]
         };
-        pool.install(|| {
-            if serial {
-                tensor::parallel::serial(all)
-            } else {
-                all()
-            }
-        })
+        pool.install(|| tensor::parallel::serial_if(serial, all))
     };
     let one = run(1, false);
     for threads in [2, 3, 5] {

@@ -101,17 +101,10 @@ impl Var {
     /// As [`Var::matmul_nt`], or if the bias is not `[…, out]` (broadcasting against the
     /// product's batch axes); the message names the shapes.
     pub fn linear(&self, weight: &Var, bias: Option<&Var>) -> Var {
-        let mut value = self.value().matmul(&weight.value().t());
         let Some(bias) = bias else {
-            return Var::record(
-                value,
-                MatMul {
-                    ta: false,
-                    tb: true,
-                },
-                &[self, weight],
-            );
+            return self.matmul_nt(weight);
         };
+        let mut value = self.value().matmul(&weight.value().t());
         // [..., out] → [..., 1, out], repeated over the rows of the product.
         let rows = (bias.ndim() >= 1)
             .then(|| bias.value().unsqueeze(-2))

@@ -281,12 +281,20 @@ impl Tensor {
             let source = other.storage_slice::<T>();
             let walk = Walk::new(&shape, [&own, &theirs]);
             let (len, [step, their_step]) = (walk.run_len(), walk.run_strides());
-            walk.for_each_run([0, other.layout().offset], |[t, s]| {
-                if (step, their_step) == (1, 1) {
+            // The two usual patterns get loops of their own, which vectorise: a gradient of
+            // the same layout, and one broadcast along the run (the gradient of a mean over
+            // the spatial axes, say, is one value per run).
+            walk.for_each_run([0, other.layout().offset], |[t, s]| match (step, their_step) {
+                (1, 1) => {
                     for (slot, &v) in target[t..t + len].iter_mut().zip(&source[s..s + len]) {
                         *slot += v;
                     }
-                } else {
+                }
+                (1, 0) => {
+                    let v = source[s];
+                    target[t..t + len].iter_mut().for_each(|slot| *slot += v);
+                }
+                _ => {
                     for k in 0..len {
                         target[t + k * step] += source[s + k * their_step];
                     }

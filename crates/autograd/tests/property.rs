@@ -408,6 +408,19 @@ fn table() -> Vec<Case> {
             f: |x| x[0].linear(&x[1], Some(&x[2])).sin(),
             order: 3,
         },
+        // ----- normalisation -----
+        Case {
+            name: "normalize_channels",
+            inputs: || fixed(&[(&[3, 2, 2], Any)]),
+            f: |x| x[0].normalize_channels(1e-3).sin(),
+            order: 3,
+        },
+        Case {
+            name: "normalize_channels, 4-d with an affine map",
+            inputs: || fixed(&[(&[2, 3, 2, 2], Any), (&[1, 3, 1, 1], Any)]),
+            f: |x| (&x[0].normalize_channels(0.1) * &x[1]).tanh(),
+            order: 3,
+        },
         // ----- convolution and pooling -----
         Case {
             name: "conv2d",

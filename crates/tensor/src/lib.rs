@@ -24,6 +24,7 @@ pub mod error;
 pub mod index;
 pub mod layout;
 pub mod matmul;
+pub mod norm;
 pub mod ops;
 pub mod parallel;
 pub mod pool;

@@ -24,6 +24,7 @@ pub mod fused;
 pub mod index;
 pub mod linalg;
 pub mod movement;
+pub mod norm;
 pub mod overload;
 pub mod reduce;
 pub mod unary;

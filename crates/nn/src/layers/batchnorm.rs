@@ -80,39 +80,37 @@ impl Module for BatchNorm {
             x.shape(),
             self.channels
         );
-        let axes: Vec<isize> = (0..x.ndim() as isize).filter(|&a| a != 1).collect();
         let shape = self.channel_shape(x.ndim());
         let running = |name: &str| ctx.state().and_then(|s| s.get(&ctx.full_name(name)));
-        let (centred, var) = match (
+        let x_hat = match (
             ctx.training(),
             running("running_mean"),
             running("running_var"),
         ) {
-            (false, Some(mean), Some(var)) => (
-                x - &Var::constant(mean.reshape(&shape)),
-                Var::constant(var.reshape(&shape)),
-            ),
+            (false, Some(mean), Some(var)) => {
+                // Fixed statistics: an element-wise affine map of x.
+                let std = Var::constant(var.reshape(&shape))
+                    .add_scalar(self.eps)
+                    .sqrt();
+                &(x - &Var::constant(mean.reshape(&shape))) / &std
+            }
             _ => {
-                let mean = x.mean(&axes, true);
-                let centred = x - &mean;
-                let var = centred.square().mean(&axes, true);
+                // Batch statistics: one primitive with a fused backward kernel (the
+                // composite made a dozen passes over x in each direction).
+                let (x_hat, mean, var) = x.normalize_channels_with_stats(self.eps);
                 if ctx.training() {
                     let count = x.numel() / self.channels;
-                    no_grad(|| self.track(ctx, mean.value(), var.value(), count));
+                    no_grad(|| self.track(ctx, &mean, &var, count));
                 }
-                (centred, var)
+                x_hat
             }
         };
-        // y = (x − μ) · s + β with the per-channel scale s = γ / √(σ² + ε): the division and
-        // γ act on C numbers, and the full-size work is one product and one sum (fused into
-        // sub_mul as β − (x − μ) ⊙ (−s)), where the plain formula makes a division and two
-        // products over every element, and more again in each backward pass.
-        let std = var.add_scalar(self.eps).sqrt();
         if !self.affine {
-            return &centred * &std.powf(-1.0);
+            return x_hat;
         }
+        // y = β + γ ⊙ x̂, as sub_mul's one pass: β − x̂ ⊙ (−γ).
         let gamma = ctx.param(self, "weight", &[self.channels]).reshape(&shape);
         let beta = ctx.param(self, "bias", &[self.channels]).reshape(&shape);
-        beta.sub_mul(&centred, &(&gamma / &std).neg())
+        beta.sub_mul(&x_hat, &gamma.neg())
     }
 }

@@ -6,6 +6,10 @@
 //! (adding a `[40]`-wide row to every row), a transposed operand (`a + bᵀ`), the fused
 //! `sub_mul` (x − a ⊙ b), and the reductions `sum` over the last axis and `sum_to` over the
 //! leading ones. Throughput is in elements of the output (or input, for reductions).
+//!
+//! `batch_norm/…` normalises the first layer's activations of MAML's Omniglot net on a query
+//! set (`[75, 64, 14, 14]`): the fused forward and backward kernels, and the composite the
+//! forward replaced (mean, centre, square, mean, scale).
 //! Run with `cargo bench --bench elementwise`.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
@@ -64,5 +68,35 @@ fn elementwise(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, elementwise);
+fn batch_norm(c: &mut Criterion) {
+    let mut rng = StdRng::seed_from_u64(0);
+    let mut group = c.benchmark_group("batch_norm");
+    group
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_secs(1));
+    let shape = [75, 64, 14, 14];
+    let x = Tensor::rand_normal(&shape, 0.5, 1.0, DType::F32, &mut rng);
+    let g = Tensor::rand_normal(&shape, 0.0, 1.0, DType::F32, &mut rng);
+    let (_, mean, var) = x.normalize_channels(1e-5);
+    let label = format!("{shape:?}");
+    group.throughput(Throughput::Elements(x.numel() as u64));
+    group.bench_function(BenchmarkId::new("normalize_channels", &label), |bench| {
+        bench.iter(|| black_box(x.normalize_channels(1e-5)))
+    });
+    group.bench_function(
+        BenchmarkId::new("normalize_channels_grad", &label),
+        |bench| bench.iter(|| black_box(x.normalize_channels_grad(&mean, &var, 1e-5, &g))),
+    );
+    group.bench_function(BenchmarkId::new("composite forward", &label), |bench| {
+        let axes = [0, 2, 3];
+        bench.iter(|| {
+            let centred = x.sub(&x.mean(&axes, true));
+            let var = centred.mul(&centred).mean(&axes, true);
+            black_box(centred.div(&var.add_scalar(1e-5).sqrt()))
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, elementwise, batch_norm);
 criterion_main!(benches);

@@ -1,6 +1,8 @@
 //! conv2d and its two adjoints against plain loops, on random shapes, strides, padding and
 //! layouts, in f32 and f64; the adjoint identities; the error messages.
 
+mod common;
+
 use proptest::prelude::*;
 use tensor::rand::{rngs::StdRng, SeedableRng};
 use tensor::{Conv2dParams, DType, Tensor};
@@ -354,10 +356,6 @@ fn results_do_not_depend_on_the_number_of_threads() {
     let p = s.params();
     // On a pool of `threads`; with `serial`, kept on one of its threads (`tensor::parallel`).
     let run = |threads: usize, serial: bool| {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap();
         let all = || {
             [
                 x.conv2d(&w, p).to_vec::<f32>(),
@@ -365,7 +363,7 @@ fn results_do_not_depend_on_the_number_of_threads() {
                 Tensor::conv2d_weight_grad(&g, &x, (s.kh, s.kw), p).to_vec::<f32>(),
             ]
         };
-        pool.install(|| tensor::parallel::serial_if(serial, all))
+        common::on_threads(threads, || tensor::parallel::serial_if(serial, all))
     };
     let one = run(1, false);
     for threads in [2, 3, 5] {

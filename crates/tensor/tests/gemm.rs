@@ -218,13 +218,11 @@ fn gemm_on_threads<T: Element>(
     c0: &[T],
     accumulate: bool,
 ) -> Vec<T> {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .unwrap();
     let mut c = c0.to_vec();
     let (m, n) = (a.rows, b.cols);
-    pool.install(|| gemm(a.mat(), b.mat(), MatMut::new(&mut c, m, n, n), accumulate));
+    common::on_threads(threads, || {
+        gemm(a.mat(), b.mat(), MatMut::new(&mut c, m, n, n), accumulate)
+    });
     c
 }
 

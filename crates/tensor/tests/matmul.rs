@@ -20,11 +20,7 @@ fn matmul_is_bit_identical_across_thread_counts() {
     let w = Tensor::rand_uniform(&[40, 40], -1.0, 1.0, DType::F32, &mut rng);
     let big = Tensor::rand_uniform(&[3, 200, 300], -1.0, 1.0, DType::F32, &mut rng);
     let run = |threads: usize| {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap();
-        pool.install(|| {
+        common::on_threads(threads, || {
             let small = a.matmul(&w).matmul(&w.t()).to_vec::<f32>();
             let large = big.matmul(&big.transpose(-1, -2)).to_vec::<f32>();
             (small, large)

@@ -1,6 +1,9 @@
 //! normalize_channels and its VJP against plain f64 loops and against finite differences, on
 //! random shapes and layouts; thread-count independence; the error messages.
 
+mod common;
+
+use common::on_threads;
 use proptest::prelude::*;
 use tensor::rand::{rngs::StdRng, SeedableRng};
 use tensor::{DType, Tensor};
@@ -128,11 +131,7 @@ fn results_do_not_depend_on_the_number_of_threads() {
     let x = Tensor::rand_normal(&[9, 16, 24, 24], 0.5, 2.0, DType::F32, &mut rng);
     let g = Tensor::rand_normal(x.shape(), 0.0, 1.0, DType::F32, &mut rng);
     let run = |threads: usize| {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap();
-        pool.install(|| {
+        on_threads(threads, || {
             let (x_hat, mean, var) = x.normalize_channels(1e-5);
             let grad = x.normalize_channels_grad(&mean, &var, 1e-5, &g);
             [x_hat, mean, var, grad].map(|t| t.to_vec::<f32>())

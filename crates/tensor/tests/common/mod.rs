@@ -7,6 +7,8 @@
 //! - Naive references: every expected value is read one element at a time with
 //!   [`Tensor::get`] in plain index loops ([`all_indices`], [`naive_values`]).
 //! - Comparisons with honest tolerances ([`assert_close`]).
+//! - [`on_threads`]: run a computation on a rayon pool of a given size, for the tests that
+//!   results do not depend on the thread count.
 #![allow(dead_code)]
 
 use proptest::prelude::*;
@@ -323,4 +325,14 @@ pub fn gemm_dim() -> impl Strategy<Value = usize> {
         Just(17),
         10usize..48,
     ]
+}
+
+/// `f()` run on a fresh rayon pool of `threads` threads (kernels split their work among the
+/// threads of the pool they run on).
+pub fn on_threads<R: Send>(threads: usize, f: impl FnOnce() -> R + Send) -> R {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .expect("a thread pool")
+        .install(f)
 }

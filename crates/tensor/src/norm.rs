@@ -90,19 +90,21 @@ fn sum_pairs<T: Element>(x: &[T], y: &[T], f: impl Fn(T, T) -> T) -> T {
 // element loop instead kept it from vectorising (each index re-read the vector's length, in
 // case a store had changed it).
 
-/// Per channel `c`, `Σ_n Σ f_c(x, y)` over its runs in `x` and `y` (same shape), where
+/// Per channel `c`, the mean of `f_c(x, y)` over its runs in `x` and `y` (same shape), where
 /// `f_c = per_channel(c)`; on rayon threads when large.
-fn channel_sums<T: Element, F: Fn(T, T) -> T>(
+fn channel_means<T: Element, F: Fn(T, T) -> T>(
     d: Dims,
     x: &[T],
     y: &[T],
     per_channel: impl Fn(usize) -> F + Sync,
 ) -> Vec<T> {
+    let count = T::from_f64(d.count() as f64);
     let one = |c: usize| {
         let f = per_channel(c);
-        (0..d.images).fold(T::ZERO, |acc, n| {
+        let sum = (0..d.images).fold(T::ZERO, |acc, n| {
             acc + sum_pairs(d.run_of(x, n, c), d.run_of(y, n, c), &f)
-        })
+        });
+        sum / count
     };
     if crate::parallel::split(x.len() >= PARALLEL_MIN_ELEMENTS && d.channels > 1) {
         (0..d.channels).into_par_iter().map(one).collect()
@@ -148,20 +150,13 @@ fn inv_std<T: Element>(var: &[T], eps: f64) -> Vec<T> {
 
 fn normalize<T: Element>(x: &Tensor, d: Dims, eps: f64) -> (Tensor, Tensor, Tensor) {
     let data = x.to_contiguous_cow::<T>();
-    let count = T::from_f64(d.count() as f64);
     // Two passes for the statistics: the mean, then the squared deviations from it (more
     // accurate than E[x²] − E[x]², which cancels when the mean is large).
-    let mean: Vec<T> = channel_sums(d, &data, &data, |_| |u, _| u)
-        .into_iter()
-        .map(|sum| sum / count)
-        .collect();
-    let var: Vec<T> = channel_sums(d, &data, &data, |c| {
+    let mean: Vec<T> = channel_means(d, &data, &data, |_| |u, _| u);
+    let var: Vec<T> = channel_means(d, &data, &data, |c| {
         let m = mean[c];
         move |u, _| (u - m) * (u - m)
-    })
-    .into_iter()
-    .map(|sum| sum / count)
-    .collect();
+    });
     let s = inv_std(&var, eps);
     let x_hat = channel_map(d, &data, &data, |c| {
         let (m, s) = (mean[c], s[c]);
@@ -185,19 +180,12 @@ fn normalize_grad<T: Element>(
 ) -> Tensor {
     let (data, g) = (x.to_contiguous_cow::<T>(), grad.to_contiguous_cow::<T>());
     let (mean, s) = (mean.to_vec::<T>(), inv_std(&var.to_vec::<T>(), eps));
-    let count = T::from_f64(d.count() as f64);
     // The two means the rule needs: mean(g) and mean(g ⊙ x̂).
-    let g_mean: Vec<T> = channel_sums(d, &g, &g, |_| |v, _| v)
-        .into_iter()
-        .map(|sum| sum / count)
-        .collect();
-    let gx_mean: Vec<T> = channel_sums(d, &data, &g, |c| {
+    let g_mean: Vec<T> = channel_means(d, &g, &g, |_| |v, _| v);
+    let gx_mean: Vec<T> = channel_means(d, &data, &g, |c| {
         let (m, s) = (mean[c], s[c]);
         move |u, v| v * ((u - m) * s)
-    })
-    .into_iter()
-    .map(|sum| sum / count)
-    .collect();
+    });
     // s · (g − mean(g) − x̂ · mean(g ⊙ x̂)), x̂ = (x − μ) · s.
     let out = channel_map(d, &data, &g, |c| {
         let (m, s, g_mean, gx_mean) = (mean[c], s[c], g_mean[c], gx_mean[c]);

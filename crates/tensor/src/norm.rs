@@ -18,12 +18,14 @@
 //! statistics and one to write, in each direction.
 //!
 //! Sums run per channel over the images in order, eight running partial sums per
-//! contiguous run (as [`crate::reduce`]): results do not depend on the number of threads.
+//! contiguous run (`reduce::sum_zip`, as every reduction sums): results do not depend on the
+//! number of threads.
 
 use rayon::prelude::*;
 
 use crate::element::Element;
 use crate::error::{fmt_shape, Result, TensorError};
+use crate::reduce::sum_zip;
 use crate::tensor::Tensor;
 use crate::unary::PARALLEL_MIN_ELEMENTS;
 use crate::view::or_panic;
@@ -66,25 +68,6 @@ impl Dims {
     }
 }
 
-/// `Σ f(xᵢ, yᵢ)` over a pair of runs with eight running partial sums (the loop vectorises).
-#[inline(always)]
-fn sum_pairs<T: Element>(x: &[T], y: &[T], f: impl Fn(T, T) -> T) -> T {
-    let mut lanes = [T::ZERO; 8];
-    let (xs, ys) = (x.chunks_exact(8), y.chunks_exact(8));
-    let (x_tail, y_tail) = (xs.remainder(), ys.remainder());
-    for (xc, yc) in xs.zip(ys) {
-        for ((lane, &u), &v) in lanes.iter_mut().zip(xc).zip(yc) {
-            *lane += f(u, v);
-        }
-    }
-    let head = ((lanes[0] + lanes[4]) + (lanes[1] + lanes[5]))
-        + ((lanes[2] + lanes[6]) + (lanes[3] + lanes[7]));
-    x_tail
-        .iter()
-        .zip(y_tail)
-        .fold(head, |acc, (&u, &v)| acc + f(u, v))
-}
-
 // NOTE: the kernels below take `per_channel(c)`, which returns the element function of
 // channel `c` with its constants captured by value. Indexing per-channel vectors inside the
 // element loop instead kept it from vectorising (each index re-read the vector's length, in
@@ -102,7 +85,7 @@ fn channel_means<T: Element, F: Fn(T, T) -> T>(
     let one = |c: usize| {
         let f = per_channel(c);
         let sum = (0..d.images).fold(T::ZERO, |acc, n| {
-            acc + sum_pairs(d.run_of(x, n, c), d.run_of(y, n, c), &f)
+            acc + sum_zip(d.run_of(x, n, c), d.run_of(y, n, c), &f)
         });
         sum / count
     };

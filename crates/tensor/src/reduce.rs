@@ -69,17 +69,27 @@ impl Fold {
 /// Sum of a slice with eight running partial sums: the loop vectorises, and summing in eight
 /// interleaved chains loses less precision than one long chain.
 pub(crate) fn sum_slice<T: Element>(xs: &[T]) -> T {
+    sum_zip(xs, xs, |v, _| v)
+}
+
+/// `Σ f(xᵢ, yᵢ)` over two slices of the same length, summed as [`sum_slice`] sums: eight
+/// running partial sums, combined pairwise, then the tail in order.
+#[inline(always)]
+pub(crate) fn sum_zip<T: Element>(x: &[T], y: &[T], f: impl Fn(T, T) -> T) -> T {
     let mut lanes = [T::ZERO; 8];
-    let chunks = xs.chunks_exact(8);
-    let tail = chunks.remainder();
-    for chunk in chunks {
-        for (lane, &v) in lanes.iter_mut().zip(chunk) {
-            *lane += v;
+    let (xs, ys) = (x.chunks_exact(8), y.chunks_exact(8));
+    let (x_tail, y_tail) = (xs.remainder(), ys.remainder());
+    for (xc, yc) in xs.zip(ys) {
+        for ((lane, &u), &v) in lanes.iter_mut().zip(xc).zip(yc) {
+            *lane += f(u, v);
         }
     }
     let head = ((lanes[0] + lanes[4]) + (lanes[1] + lanes[5]))
         + ((lanes[2] + lanes[6]) + (lanes[3] + lanes[7]));
-    tail.iter().fold(head, |acc, &v| acc + v)
+    x_tail
+        .iter()
+        .zip(y_tail)
+        .fold(head, |acc, (&u, &v)| acc + f(u, v))
 }
 
 /// Which axes a reduction removes, and the shapes around it.

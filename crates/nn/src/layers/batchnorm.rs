@@ -82,17 +82,19 @@ impl Module for BatchNorm {
         );
         let shape = self.channel_shape(x.ndim());
         let running = |name: &str| ctx.state().and_then(|s| s.get(&ctx.full_name(name)));
-        let x_hat = match (
+        // y = β + γ ⊙ (x − μ) / √(σ² + ε). `normalised` is x − μ, or already x̂; `std` is
+        // the per-channel √(σ² + ε) still to divide by, kept on C numbers (folded into γ
+        // below), so the full-size work is one pass here and one sub_mul.
+        let (normalised, std) = match (
             ctx.training(),
             running("running_mean"),
             running("running_var"),
         ) {
             (false, Some(mean), Some(var)) => {
-                // Fixed statistics: an element-wise affine map of x.
-                let std = Var::constant(var.reshape(&shape))
-                    .add_scalar(self.eps)
-                    .sqrt();
-                &(x - &Var::constant(mean.reshape(&shape))) / &std
+                // Fixed statistics: x − μ, and a constant √(σ² + ε).
+                let std = var.add_scalar(self.eps).sqrt().reshape(&shape);
+                let centred = x - &Var::constant(mean.reshape(&shape));
+                (centred, Some(Var::constant(std)))
             }
             _ => {
                 // Batch statistics: one primitive with a fused backward kernel (the
@@ -102,15 +104,22 @@ impl Module for BatchNorm {
                     let count = x.numel() / self.channels;
                     no_grad(|| self.track(ctx, &mean, &var, count));
                 }
-                x_hat
+                (x_hat, None)
             }
         };
         if !self.affine {
-            return x_hat;
+            return match std {
+                Some(std) => &normalised * &std.powf(-1.0),
+                None => normalised,
+            };
         }
-        // y = β + γ ⊙ x̂, as sub_mul's one pass: β − x̂ ⊙ (−γ).
         let gamma = ctx.param(self, "weight", &[self.channels]).reshape(&shape);
+        let gamma = match std {
+            Some(std) => &gamma / &std,
+            None => gamma,
+        };
         let beta = ctx.param(self, "bias", &[self.channels]).reshape(&shape);
-        beta.sub_mul(&x_hat, &gamma.neg())
+        // β − (x − μ) ⊙ (−γ / √(σ² + ε)), one pass.
+        beta.sub_mul(&normalised, &gamma.neg())
     }
 }

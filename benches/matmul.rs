@@ -112,6 +112,14 @@ const META_SHAPES: &[Shape] = &[
         a_transposed: false,
         b_transposed: true,
     },
+    // A shared weight (θ broadcast over the tasks): one product of 25·10 rows.
+    Shape {
+        name: "25x10x40x40_shared_bt",
+        a: &[25, 10, 40],
+        b: &[40, 40],
+        a_transposed: false,
+        b_transposed: true,
+    },
     Shape {
         name: "25x40x10x40_at",
         a: &[25, 10, 40],

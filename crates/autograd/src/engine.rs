@@ -218,7 +218,7 @@ fn sweep(outputs: &[&Var], seeds: Vec<Var>, is_target: &dyn Fn(&Var) -> bool) ->
         }
         let Some(node) = var.node() else { continue };
         let edges = order.edges(p);
-        let needs: SmallVec<[bool; 2]> = edges.iter().map(|&q| order.reaches(q)).collect();
+        let needs: SmallVec<[bool; 3]> = edges.iter().map(|&q| order.reaches(q)).collect();
         if !needs.contains(&true) {
             continue;
         }

@@ -15,7 +15,8 @@ use crate::var::Var;
 
 /// One gradient per input of a node; `None` where the input needs no gradient (a constant,
 /// or a branch that leads to no requested input).
-pub type Grads = SmallVec<[Option<Var>; 2]>;
+/// Inline up to three, as a node's inputs.
+pub type Grads = SmallVec<[Option<Var>; 3]>;
 
 /// A differentiable operation.
 pub trait Primitive: Send + Sync + 'static {

@@ -30,7 +30,9 @@ struct VarNode {
 /// How a non-leaf `Var` was made: the operation and its inputs.
 pub(crate) struct Node {
     pub op: Box<dyn Primitive>,
-    pub inputs: SmallVec<[Var; 2]>,
+    /// Inline up to three: the most any primitive takes (`linear`'s x, W, b; `sub_mul`'s
+    /// x, a, b), so that recording a node allocates only the node.
+    pub inputs: SmallVec<[Var; 3]>,
 }
 
 impl Var {

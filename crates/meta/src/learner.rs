@@ -141,6 +141,12 @@ impl MetaParams {
         all
     }
 
+    /// The `Var`s of [`MetaParams::flatten`], in its order, without building its names.
+    pub fn vars(&self) -> Vec<&Var> {
+        let alpha = self.alpha.iter().flat_map(|a| a.iter().map(|(_, v)| v));
+        self.theta.iter().map(|(_, v)| v).chain(alpha).collect()
+    }
+
     /// The inverse of [`MetaParams::flatten`], for a collection with the same layout as `self`.
     pub fn unflatten(&self, all: &Params) -> MetaParams {
         let alpha = match self.alpha.len() {
@@ -234,4 +240,46 @@ pub fn adapt(
         };
     }
     theta
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nn::{mlp, Activation};
+    use rand::SeedableRng;
+
+    /// `vars` lists the same `Var`s as `flatten`, in the same order, whether α is absent,
+    /// shared by the inner steps or one set per step.
+    #[test]
+    fn vars_are_flatten_in_order() {
+        let model = mlp(&[1, 4, 1], Activation::Relu);
+        for (algorithm, per_step_alpha) in [
+            (Algorithm::Maml, false),
+            (Algorithm::MetaSgd, false),
+            (Algorithm::MetaSgd, true),
+        ] {
+            let inner = InnerLoop {
+                algorithm,
+                steps: 2,
+                lr: 0.1,
+                per_step_alpha,
+            };
+            let mut rng = StdRng::seed_from_u64(0);
+            let meta = MetaParams::init(
+                &model,
+                &inner,
+                AlphaInit::Constant(0.1),
+                DType::F64,
+                &mut rng,
+            );
+            let flat = meta.flatten();
+            let (listed, expected) = (meta.vars(), flat.vars());
+            assert_eq!(
+                listed.len(),
+                expected.len(),
+                "{algorithm:?}, per step {per_step_alpha}"
+            );
+            assert!(listed.iter().zip(&expected).all(|(a, b)| a.same(b)));
+        }
+    }
 }

@@ -208,9 +208,8 @@ impl MetaTrainer {
                 (total.expect("a chunk has at least one task"), correct)
             }
         };
-        let flat = leaves.flatten();
         let grads =
-            grad(&[&loss], &flat.vars(), false).unwrap_or_else(|e| panic!("meta-gradient: {e}"));
+            grad(&[&loss], &leaves.vars(), false).unwrap_or_else(|e| panic!("meta-gradient: {e}"));
         ChunkResult {
             loss: loss.item(),
             correct,

@@ -200,8 +200,15 @@ impl<'a> Ctx<'a> {
     /// If it is missing or has the wrong shape; the message names the module, the parameter
     /// and both shapes.
     pub fn param(&self, module: &dyn Module, name: &str, shape: &[usize]) -> &'a Var {
-        let full = self.full_name(name);
-        let var = self.params.get(&full).unwrap_or_else(|| {
+        // Found without building the full name (this runs for every parameter of every
+        // forward pass): the entry whose name is the prefix followed by `name`.
+        let found = self
+            .params
+            .iter()
+            .find(|(n, _)| n.strip_prefix(self.prefix.as_str()) == Some(name))
+            .map(|(_, v)| v);
+        let var = found.unwrap_or_else(|| {
+            let full = self.full_name(name);
             panic!(
                 "{}: missing parameter `{full}` (have: {})",
                 module.describe(),
@@ -212,8 +219,9 @@ impl<'a> Ctx<'a> {
             && var.shape()[var.shape().len() - shape.len()..] == *shape;
         assert!(
             trailing,
-            "{}: parameter `{full}` has shape {:?}, expected {shape:?} (optionally with leading task axes)",
+            "{}: parameter `{}` has shape {:?}, expected {shape:?} (optionally with leading task axes)",
             module.describe(),
+            self.full_name(name),
             var.shape()
         );
         var

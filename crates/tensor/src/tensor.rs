@@ -6,6 +6,8 @@
 
 use std::sync::Arc;
 
+use smallvec::SmallVec;
+
 use crate::element::{DType, Element};
 use crate::error::{fmt_shape, Result, TensorError};
 use crate::layout::Layout;
@@ -251,7 +253,7 @@ impl Tensor {
     /// exactly (any axis order, no gaps, no repeats): then every storage element is exactly one
     /// tensor element, and updating them in storage order is safe.
     pub(crate) fn dense_storage_mut<T: Element>(&mut self) -> Option<&mut [T]> {
-        let mut axes: Vec<(usize, usize)> = self
+        let mut axes: SmallVec<[(usize, usize); 6]> = self
             .shape()
             .iter()
             .zip(self.strides())

@@ -64,9 +64,10 @@ pub(crate) fn direct<T: Element>(
     let (m, k, n) = (a.rows, a.cols, b.cols);
     let dots = a.col_stride == 1 && b.row_stride == 1 && (b.col_stride != 1 || n == 1);
     if dots && m >= TRANSPOSE_MIN_ROWS && n >= TRANSPOSE_MIN_COLS {
-        // Copy B into row-major order and take the rows form (see the module docs).
+        // Copy B into row-major order and take the rows form (see the module docs): Bᵀ
+        // packed as one GEMM panel holding all of its `n` rows is exactly that copy.
         let mut rows_of_b = crate::buffer::scratch::<T>(k * n);
-        transpose_into(b, &mut rows_of_b);
+        super::pack::pack(b.t(), n, &mut rows_of_b, false);
         let b_rows = MatRef::new(&rows_of_b, k, n, n, 1);
         let done = direct(a, b_rows, c, accumulate);
         crate::buffer::give_back(rows_of_b);
@@ -142,29 +143,6 @@ unsafe fn dots_as<T, V: Vector>(
     let (a, b) = (cast::<T, V::Elem>(a), cast::<T, V::Elem>(b));
     // SAFETY: the same pointers, retyped to the type they hold; the rest is the caller's.
     unsafe { dots::<V>(m, n, k, a, b, c.cast(), rs_c, accumulate) }
-}
-
-/// Writes `b` (a `k × n` matrix with unit row stride: stored column by column) into `out`
-/// in row-major order, in 8 × 8 blocks so that both the reads (down a column) and the writes
-/// (along a row) stay within a few cache lines.
-fn transpose_into<T: Element>(b: MatRef<T>, out: &mut [T]) {
-    let (k, n, cs) = (b.rows, b.cols, b.col_stride);
-    assert!(b.fits() && out.len() >= k * n);
-    const BLOCK: usize = 8;
-    for p0 in (0..k).step_by(BLOCK) {
-        let p1 = (p0 + BLOCK).min(k);
-        for j0 in (0..n).step_by(BLOCK) {
-            let j1 = (j0 + BLOCK).min(n);
-            for p in p0..p1 {
-                for j in j0..j1 {
-                    // SAFETY: p < k and j < n, inside both (asserted above).
-                    unsafe {
-                        *out.get_unchecked_mut(p * n + j) = *b.data.get_unchecked(p + j * cs)
-                    };
-                }
-            }
-        }
-    }
 }
 
 fn cast<T, E>(x: Strided<T>) -> Strided<E> {
@@ -439,7 +417,7 @@ mod tests {
 
     /// The dots form, the rows form, and the dots form routed through a copy of B
     /// (`m ≥ TRANSPOSE_MIN_ROWS`, `n ≥ TRANSPOSE_MIN_COLS`), with ragged edges in every
-    /// dimension (`k`, `n` not multiples of the 8 × 8 copy blocks or the vector width).
+    /// dimension (`k`, `n` not multiples of the vector width or of the tile).
     fn direct_matches_naive<T: Element>() {
         let shapes = [
             (10, 40, 40),

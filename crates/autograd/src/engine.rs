@@ -6,6 +6,8 @@
 //! 2. **Sweep.** In that order each reaching node takes its accumulated gradient `g`, asks its
 //!    primitive for the VJPs of the inputs that reach, sums each back to its input's shape
 //!    (broadcasting is undone here and nowhere else), and adds it to that input's gradient.
+//!    A `broadcast_to` node that is not a requested input is looked through: its consumers'
+//!    gradients go straight to what it broadcasts, each summed on the way ([`destination`]).
 //!
 //! The sweep runs in grad mode `create_graph`: with it on, every VJP and every accumulation
 //! is recorded, so the gradients are `Var`s with a graph of their own — differentiable again.
@@ -222,13 +224,21 @@ fn sweep(outputs: &[&Var], seeds: Vec<Var>, is_target: &dyn Fn(&Var) -> bool) ->
         if !needs.contains(&true) {
             continue;
         }
-        let input_grads = node.op.vjp(&node.inputs, var, &g, &needs);
-        for ((input, &q), input_grad) in node.inputs.iter().zip(edges).zip(input_grads) {
+        // The shape each input's gradient ends up as: the input's own, or, where the edge
+        // looks through a broadcast, the shape of what was broadcast.
+        let sums: SmallVec<[&[usize]; 3]> = (node.inputs.iter().zip(edges))
+            .map(|(input, &q)| match q {
+                NOT_IN_ORDER => input.shape(),
+                q => order.vars[q].shape(),
+            })
+            .collect();
+        let input_grads = node.op.vjp_summed(&node.inputs, var, &g, &needs, &sums);
+        for ((&q, &shape), input_grad) in edges.iter().zip(&sums).zip(input_grads) {
             let (true, Some(mut input_grad)) = (order.reaches(q), input_grad) else {
                 continue;
             };
-            if input_grad.shape() != input.shape() {
-                input_grad = input_grad.sum_to(input.shape());
+            if input_grad.shape() != shape {
+                input_grad = input_grad.sum_to(shape);
             }
             grads[q] = Some(add_grad(grads[q].take(), input_grad));
         }
@@ -302,7 +312,7 @@ impl<'a> Order<'a> {
         );
         while let Some((var, inputs_done)) = stack.pop() {
             if inputs_done {
-                order.finish(var, is_target(var));
+                order.finish(var, is_target);
                 continue;
             }
             match order.position.entry(var.id()) {
@@ -315,20 +325,21 @@ impl<'a> Order<'a> {
                     node.inputs
                         .iter()
                         .filter(|i| i.requires_grad())
-                        .map(|i| (i, false)),
+                        .map(|i| (destination(i, is_target), false)),
                 );
             }
         }
         order
     }
 
-    /// Appends `var`, whose inputs are all in the order already.
-    fn finish(&mut self, var: &'a Var, is_target: bool) {
+    /// Appends `var`, whose inputs (their destinations) are all in the order already.
+    fn finish(&mut self, var: &'a Var, is_target: &dyn Fn(&Var) -> bool) {
         let p = self.vars.len();
-        let mut reaches = is_target;
+        let target = is_target(var);
+        let mut reaches = target;
         for input in var.node().map_or(&[][..], |node| &node.inputs[..]) {
             let q = if input.requires_grad() {
-                self.position[&input.id()]
+                self.position[&destination(input, is_target).id()]
             } else {
                 NOT_IN_ORDER
             };
@@ -338,7 +349,7 @@ impl<'a> Order<'a> {
         self.edge_start.push(self.edges.len());
         self.position.insert(var.id(), p);
         self.vars.push(var);
-        self.is_target.push(is_target);
+        self.is_target.push(target);
         self.reaches.push(reaches);
     }
 
@@ -351,6 +362,25 @@ impl<'a> Order<'a> {
     fn reaches(&self, q: usize) -> bool {
         q != NOT_IN_ORDER && self.reaches[q]
     }
+}
+
+/// Where the sweep sends the gradient of `input`: `input` itself, or, when it is a broadcast
+/// that is not a target, the `Var` it broadcasts (through any chain of broadcasts).
+///
+/// A broadcast's VJP sums its gradient back to its input's shape, and sums are linear: summing
+/// each incoming gradient on its way through gives the same total as adding them all at the
+/// broadcast's shape and summing once, while moving far less memory (a θ broadcast over a
+/// stack of tasks takes several task-sized gradients). It also lets a rule fold the sum into
+/// its own product ([`Primitive::vjp_summed`](crate::Primitive::vjp_summed)).
+fn destination<'v>(input: &'v Var, is_target: &dyn Fn(&Var) -> bool) -> &'v Var {
+    let mut var = input;
+    while let Some(node) = var.node() {
+        if !node.op.is_broadcast() || is_target(var) {
+            break;
+        }
+        var = &node.inputs[0];
+    }
+    var
 }
 
 /// A hash map keyed by `Var` ids (addresses): they are already well spread, so hashing is one

@@ -31,6 +31,35 @@ pub trait Primitive: Send + Sync + 'static {
     /// gradient may have the output's shape where the input was broadcast: the engine sums it
     /// back to the input's shape (broadcasting is undone in that one place).
     fn vjp(&self, inputs: &[Var], output: &Var, grad: &Var, needs: &[bool]) -> Grads;
+
+    /// [`Primitive::vjp`], told that the engine will sum the gradient of input `k` down to
+    /// `sums[k]` (a shape that broadcasts to the input's). Usually `sums[k]` is the input's
+    /// own shape; it is smaller where the input is a broadcast the engine looks through (a
+    /// θ shared by a stack of tasks: see `engine`).
+    ///
+    /// A rule may fold that sum into its own arithmetic and return a gradient of shape
+    /// `sums[k]`: for a batched product whose weight is shared, `Σₜ Gₜᵀ·Xₜ` is one GEMM over
+    /// all the batch's rows, where the unfolded rule makes a product per batch entry and a
+    /// sum of the results. The default ignores the hint.
+    fn vjp_summed(
+        &self,
+        inputs: &[Var],
+        output: &Var,
+        grad: &Var,
+        needs: &[bool],
+        sums: &[&[usize]],
+    ) -> Grads {
+        let _ = sums;
+        self.vjp(inputs, output, grad, needs)
+    }
+
+    /// True for a pure broadcast: an operation whose VJP is its gradient summed back to its
+    /// input's shape. Unless such a node is itself a requested input, the engine sends
+    /// gradients straight through it to its input, each summed on the way, instead of
+    /// accumulating them at the broadcast shape and summing once.
+    fn is_broadcast(&self) -> bool {
+        false
+    }
 }
 
 /// `Some(rule())` if `need`, else `None`: keeps VJPs from computing gradients nobody asked for.

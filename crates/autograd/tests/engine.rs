@@ -76,6 +76,61 @@ fn gradient_with_respect_to_an_intermediate() {
 }
 
 #[test]
+fn a_broadcast_gives_per_copy_gradients_when_asked_and_their_sum_otherwise() {
+    // One weight shared by two tasks through a broadcast_to node, as the meta-trainer does.
+    // Asked for the broadcast itself, the engine must stop there and give one gradient per
+    // task (each task's own inner gradient); asked for the weight, it looks through the node
+    // and the linear rule folds the sum over tasks into one product. Both against plain sums.
+    let tensor = |values: Vec<f64>, shape: &[usize]| Tensor::from_vec(values, shape).unwrap();
+    let x = Var::constant(tensor(
+        (0..12).map(|k| k as f64 * 0.5 - 2.0).collect(),
+        &[2, 2, 3],
+    ));
+    let w = Var::leaf(tensor(
+        (0..6).map(|k| k as f64 * 0.25 - 0.5).collect(),
+        &[2, 3],
+    ));
+    let shared = w.broadcast_to(&[2, 2, 3]);
+    let y = x.linear(&shared, None).square().sum_all();
+    let both = grad(&[&y], &[&shared, &w], false).unwrap();
+    assert_eq!(both[0].shape(), [2, 2, 3]);
+    assert_eq!(both[1].shape(), [2, 3]);
+    let per_task = both[0].value().to_vec::<f64>();
+    let summed = both[1].value().to_vec::<f64>();
+    // Task t's gradient is 2·(x_t·Wᵀ)ᵀ·x_t, written out by hand.
+    let (xv, wv) = (x.value().to_vec::<f64>(), w.value().to_vec::<f64>());
+    for t in 0..2 {
+        for o in 0..2 {
+            for i in 0..3 {
+                let expected: f64 = (0..2)
+                    .map(|r| {
+                        let row = &xv[(t * 2 + r) * 3..][..3];
+                        let out: f64 = (0..3).map(|k| row[k] * wv[o * 3 + k]).sum();
+                        2.0 * out * row[i]
+                    })
+                    .sum();
+                let got = per_task[(t * 2 + o) * 3 + i];
+                assert!(
+                    (got - expected).abs() < 1e-12,
+                    "task {t} [{o}, {i}]: {got} vs {expected}"
+                );
+            }
+        }
+    }
+    for k in 0..6 {
+        let expected = per_task[k] + per_task[6 + k];
+        assert!(
+            (summed[k] - expected).abs() < 1e-12,
+            "W[{k}]: {} vs {expected}",
+            summed[k]
+        );
+    }
+    // Alone, the weight's gradient is the same sum.
+    let alone = grad(&[&y], &[&w], false).unwrap();
+    assert_eq!(alone[0].value().to_vec::<f64>(), summed);
+}
+
+#[test]
 fn backward_accumulates_into_leaves() {
     // y = Σ 3x: ∂y/∂x = 3 each time; two backward passes accumulate to 6.
     let x = leaf(&[1.0, 2.0]);

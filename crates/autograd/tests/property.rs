@@ -408,6 +408,30 @@ fn table() -> Vec<Case> {
             f: |x| x[0].linear(&x[1], Some(&x[2])).sin(),
             order: 3,
         },
+        // A `broadcast_to` node that is not differentiated by is looked through by the engine,
+        // and the shared operand's gradient folds the sum over tasks into one product.
+        Case {
+            name: "linear, weight and bias broadcast over tasks by broadcast_to nodes",
+            inputs: || fixed(&[(&[2, 2, 3], Any), (&[4, 3], Any), (&[4], Any)]),
+            f: |x| {
+                let w = x[1].broadcast_to(&[2, 4, 3]);
+                let b = x[2].broadcast_to(&[2, 4]);
+                x[0].linear(&w, Some(&b)).sin()
+            },
+            order: 3,
+        },
+        Case {
+            name: "batched matmul, B broadcast over tasks by a broadcast_to node",
+            inputs: || fixed(&[(&[2, 2, 3], Any), (&[3, 4], Any)]),
+            f: |x| x[0].matmul(&x[1].broadcast_to(&[2, 3, 4])).tanh(),
+            order: 3,
+        },
+        Case {
+            name: "batched matmul_nt, B broadcast over tasks by a broadcast_to node",
+            inputs: || fixed(&[(&[2, 2, 3], Any), (&[4, 3], Any)]),
+            f: |x| x[0].matmul_nt(&x[1].broadcast_to(&[2, 4, 3])).sin(),
+            order: 3,
+        },
         // ----- normalisation -----
         Case {
             name: "normalize_channels",

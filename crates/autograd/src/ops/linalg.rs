@@ -134,12 +134,25 @@ impl Primitive for Linear {
     }
     // ∂L/∂x = G·W, ∂L/∂W = Gᵀ·x (as for matmul_nt), and ∂L/∂b = Σ over the rows of G (each
     // bias entry was added to every row).
-    fn vjp(&self, x: &[Var], _: &Var, g: &Var, needs: &[bool]) -> Grads {
+    fn vjp(&self, x: &[Var], output: &Var, g: &Var, needs: &[bool]) -> Grads {
+        let sums = [x[0].shape(), x[1].shape(), x[2].shape()];
+        self.vjp_summed(x, output, g, needs, &sums)
+    }
+    // A weight and bias shared by a stack of tasks (broadcast over the task axis) have their
+    // per-task gradients summed by the engine. Folded in: ∂L/∂W = Σₜ Gₜᵀ·xₜ is one product
+    // over the rows of all tasks, and ∂L/∂b one sum over tasks and rows.
+    fn vjp_summed(&self, x: &[Var], _: &Var, g: &Var, needs: &[bool], sums: &[&[usize]]) -> Grads {
         let (input, weight) = (&x[0], &x[1]);
         smallvec![
             when(needs[0], || g.matmul(weight)),
-            when(needs[1], || g.matmul_tn(input)),
-            when(needs[2], || g.sum(&[-2], false)),
+            when(needs[1], || {
+                summed_over_batch_tn(g, input, sums[1]).unwrap_or_else(|| g.matmul_tn(input))
+            }),
+            when(needs[2], || match sums[2] {
+                // [out]: every axis of G but the last is summed, whatever the batch axes.
+                [_] => g.sum_to(sums[2]),
+                _ => g.sum(&[-2], false),
+            }),
         ]
     }
 }
@@ -174,21 +187,54 @@ impl Primitive for MatMul {
     // gradient in the view's memory order, ∂L/∂B = (Gᵀ·A)ᵀ (and ∂L/∂A = (B·Gᵀ)ᵀ): then the
     // transpose in `permute`'s rule hands `w` a row-major gradient, and whatever is done with it
     // next (an optimiser step, a second-order objective) runs on unit strides.
-    fn vjp(&self, x: &[Var], _: &Var, g: &Var, needs: &[bool]) -> Grads {
+    fn vjp(&self, x: &[Var], output: &Var, g: &Var, needs: &[bool]) -> Grads {
+        self.vjp_summed(x, output, g, needs, &[x[0].shape(), x[1].shape()])
+    }
+    // If B is shared by the batch (a weight broadcast over a task axis) and A is not used
+    // transposed, the engine's sum over the batch folds into one product over all rows:
+    // Σₜ Aₜᵀ·Gₜ (and Σₜ Gₜᵀ·Aₜ when B is used transposed). ∂L/∂A contracts over columns,
+    // which do not merge across the batch, so it is never folded.
+    fn vjp_summed(&self, x: &[Var], _: &Var, g: &Var, needs: &[bool], sums: &[&[usize]]) -> Grads {
         let (a, b, ta, tb) = (&x[0], &x[1], self.ta, self.tb);
+        let folded_b = || match (ta, tb) {
+            (false, false) => summed_over_batch_tn(a, g, sums[1]),
+            (false, true) => summed_over_batch_tn(g, a, sums[1]),
+            (true, _) => None,
+        };
         smallvec![
             when(needs[0], || match (ta, tb) {
                 (false, false) if is_transposed(a) => b.matmul_with(g, false, true).t(),
                 (false, _) => g.matmul_with(b, false, !tb),
                 (true, _) => b.matmul_with(g, tb, true),
             }),
-            when(needs[1], || match (ta, tb) {
-                (false, false) if is_transposed(b) => g.matmul_with(a, true, false).t(),
-                (_, false) => a.matmul_with(g, !ta, false),
-                (_, true) => g.matmul_with(a, true, ta),
+            when(needs[1], || {
+                folded_b().unwrap_or_else(|| match (ta, tb) {
+                    (false, false) if is_transposed(b) => g.matmul_with(a, true, false).t(),
+                    (_, false) => a.matmul_with(g, !ta, false),
+                    (_, true) => g.matmul_with(a, true, ta),
+                })
             }),
         ]
     }
+}
+
+/// `Σ over the batch of pₜᵀ·qₜ`, for `p` `[…, r, i]` and `q` `[…, r, j]` with the same batch
+/// axes, as one product `[R, i]ᵀ·[R, j]` over all `R` rows of the batch — if `sum` (the shape
+/// the engine will sum the gradient to) is `[i, j]`, so that the batch is summed away, and
+/// both are contiguous, so that merging the batch into the rows is a view. Else `None`.
+fn summed_over_batch_tn(p: &Var, q: &Var, sum: &[usize]) -> Option<Var> {
+    let n = p.ndim();
+    let (i, j) = (*p.shape().last()?, *q.shape().last()?);
+    let folds = n >= 3
+        && q.ndim() == n
+        && p.shape()[..n - 1] == q.shape()[..n - 1]
+        && sum == [i, j]
+        && p.value().is_contiguous()
+        && q.value().is_contiguous();
+    folds.then(|| {
+        let rows = p.numel() / i.max(1);
+        p.reshape(&[rows, i]).matmul_tn(&q.reshape(&[rows, j]))
+    })
 }
 
 /// True if the matrices of `x` are stored column by column: a transposed view.

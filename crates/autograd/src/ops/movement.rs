@@ -113,6 +113,9 @@ impl Primitive for BroadcastTo {
     fn vjp(&self, _: &[Var], _: &Var, g: &Var, _: &[bool]) -> Grads {
         only(g.clone())
     }
+    fn is_broadcast(&self) -> bool {
+        true
+    }
 }
 
 struct SumTo;

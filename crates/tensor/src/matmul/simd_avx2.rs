@@ -38,6 +38,16 @@ pub(crate) trait Vector: Copy {
     /// written to `dst[0..4]`, or added to what is there if `accumulate`. One transposing
     /// reduction for all four: about half the shuffles of four separate sums, and one store.
     unsafe fn sum4_into(v: [Self; 4], dst: *mut Self::Elem, accumulate: bool);
+    /// Copies the `LANES × LANES` block at `src` (rows `src_stride` apart) transposed to
+    /// `dst` (rows `dst_stride` apart): `dst[j·dst_stride + i] = src[i·src_stride + j]`.
+    /// Loaded as `LANES` rows, transposed in registers by unpacks and lane permutes, stored
+    /// as `LANES` rows.
+    unsafe fn transpose_block(
+        src: *const Self::Elem,
+        src_stride: usize,
+        dst: *mut Self::Elem,
+        dst_stride: usize,
+    );
 }
 
 /// Eight `f32`.
@@ -162,6 +172,52 @@ impl Vector for F32x8 {
             _mm_storeu_ps(dst, out);
         }
     }
+    #[inline]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn transpose_block(
+        src: *const f32,
+        src_stride: usize,
+        dst: *mut f32,
+        dst_stride: usize,
+    ) {
+        // SAFETY: the caller guarantees 8 readable rows of 8 at `src`.
+        let r: [__m256; 8] =
+            std::array::from_fn(|i| unsafe { _mm256_loadu_ps(src.add(i * src_stride)) });
+        // Rows a..h. Interleave pairs: [a0 b0 a1 b1 | a4 b4 a5 b5], [a2 b2 a3 b3 | a6 b6 a7 b7].
+        let t: [__m256; 8] = std::array::from_fn(|i| {
+            let (x, y) = (r[i / 2 * 2], r[i / 2 * 2 + 1]);
+            if i % 2 == 0 {
+                _mm256_unpacklo_ps(x, y)
+            } else {
+                _mm256_unpackhi_ps(x, y)
+            }
+        });
+        // Then quads: [a0 b0 c0 d0 | a4 b4 c4 d4], [a1 b1 c1 d1 | a5 ..], [a2 ..], [a3 ..],
+        // and the same for rows e..h.
+        let quads = |lo: __m256, hi: __m256| {
+            [
+                _mm256_shuffle_ps(lo, hi, 0b01_00_01_00),
+                _mm256_shuffle_ps(lo, hi, 0b11_10_11_10),
+            ]
+        };
+        let [s0, s1] = quads(t[0], t[2]);
+        let [s2, s3] = quads(t[1], t[3]);
+        let [s4, s5] = quads(t[4], t[6]);
+        let [s6, s7] = quads(t[5], t[7]);
+        // Then halves: the low 128 bits of s_k and s_{k+4} make column k, the high ones
+        // column k + 4.
+        let lows = [s0, s1, s2, s3];
+        let highs = [s4, s5, s6, s7];
+        for k in 0..4 {
+            let column = _mm256_permute2f128_ps(lows[k], highs[k], 0x20);
+            let column_4 = _mm256_permute2f128_ps(lows[k], highs[k], 0x31);
+            // SAFETY: the caller guarantees 8 writable rows of 8 at `dst`.
+            unsafe {
+                _mm256_storeu_ps(dst.add(k * dst_stride), column);
+                _mm256_storeu_ps(dst.add((k + 4) * dst_stride), column_4);
+            }
+        }
+    }
 }
 
 impl Vector for F64x4 {
@@ -245,6 +301,31 @@ impl Vector for F64x4 {
                 out
             };
             _mm256_storeu_pd(dst, out);
+        }
+    }
+    #[inline]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn transpose_block(
+        src: *const f64,
+        src_stride: usize,
+        dst: *mut f64,
+        dst_stride: usize,
+    ) {
+        // SAFETY: the caller guarantees 4 readable rows of 4 at `src`.
+        let [a, b, c, d]: [__m256d; 4] =
+            std::array::from_fn(|i| unsafe { _mm256_loadu_pd(src.add(i * src_stride)) });
+        // [a0 b0 | a2 b2], [a1 b1 | a3 b3], and the same for c, d; then 128-bit halves.
+        let (ab_even, ab_odd) = (_mm256_unpacklo_pd(a, b), _mm256_unpackhi_pd(a, b));
+        let (cd_even, cd_odd) = (_mm256_unpacklo_pd(c, d), _mm256_unpackhi_pd(c, d));
+        let columns = [
+            _mm256_permute2f128_pd(ab_even, cd_even, 0x20),
+            _mm256_permute2f128_pd(ab_odd, cd_odd, 0x20),
+            _mm256_permute2f128_pd(ab_even, cd_even, 0x31),
+            _mm256_permute2f128_pd(ab_odd, cd_odd, 0x31),
+        ];
+        for (k, column) in columns.into_iter().enumerate() {
+            // SAFETY: the caller guarantees 4 writable rows of 4 at `dst`.
+            unsafe { _mm256_storeu_pd(dst.add(k * dst_stride), column) };
         }
     }
 }

@@ -12,11 +12,12 @@
 //!   last `k mod LANES` through a masked load, then across the register ([`Vector::sum`]).
 //!   The rows form reuses each load of B across 6 rows and each broadcast of A across 2
 //!   registers; the dots form reuses nothing across its 2 × 4 tile but its loads, and ends
-//!   every dot product with a horizontal sum. So once C has many rows (a transposed weight
-//!   shared by a whole batch of tasks, `[25·10, 40]·[40, 40]ᵀ`), copying B into row-major
-//!   order first (`k·n` moves, against `m·k·n` multiply-adds) and taking the rows form is
-//!   about twice as fast; for few rows (one task's `[10, 40]·[40, 40]ᵀ`) the copy costs more
-//!   than it saves.
+//!   every dot product with a horizontal sum. So unless C has very few rows, copying B into
+//!   row-major order first (`k·n` moves, against `m·k·n` multiply-adds; transposed in
+//!   registers by [`super::transpose_avx2`]) and taking the rows form is faster: about
+//!   twice for a weight shared by a batch of tasks (`[25·10, 40]·[40, 40]ᵀ`), and still
+//!   ≈ 1.4× for one task's `[10, 40]·[40, 40]ᵀ`. Below 6 rows the copy costs more than it
+//!   saves (measured at 1–10 rows).
 //!
 //! Other layouts (B with no unit stride, e.g. a broadcast) fall back to the portable loops
 //! of [`super::small`].
@@ -25,14 +26,17 @@
 
 use super::gemm::{MatMut, MatRef};
 use super::simd_avx2::{F32x8, F64x4, Vector};
+use super::transpose_avx2::transpose;
 use crate::element::{DType, Element};
 
 /// Rows of a rows-form tile (as in the packed kernel: 12 accumulators).
 const MR: usize = 6;
 
 /// From this many rows of C and columns of B on, a B stored column by column is copied into
-/// row-major order so that the rows form runs instead of the dots form.
-const TRANSPOSE_MIN_ROWS: usize = 32;
+/// row-major order so that the rows form runs instead of the dots form. (`[13, m, 40]` by
+/// per-task `[40, 40]ᵀ`, µs: m = 4: 4.8 with the copy, 4.1 without; m = 6: 5.6 and 6.3;
+/// m = 10: 7.7 and 8.8.)
+const TRANSPOSE_MIN_ROWS: usize = 6;
 const TRANSPOSE_MIN_COLS: usize = 8;
 
 /// A strided matrix as a pointer to its first entry and its strides.
@@ -64,10 +68,21 @@ pub(crate) fn direct<T: Element>(
     let (m, k, n) = (a.rows, a.cols, b.cols);
     let dots = a.col_stride == 1 && b.row_stride == 1 && (b.col_stride != 1 || n == 1);
     if dots && m >= TRANSPOSE_MIN_ROWS && n >= TRANSPOSE_MIN_COLS {
-        // Copy B into row-major order and take the rows form (see the module docs): Bᵀ
-        // packed as one GEMM panel holding all of its `n` rows is exactly that copy.
+        // Copy B into row-major order and take the rows form (see the module docs). B's
+        // columns are contiguous: it is the transpose of an `n × k` row-major matrix whose
+        // rows are `b.col_stride` apart.
+        assert!(b.fits());
         let mut rows_of_b = crate::buffer::scratch::<T>(k * n);
-        super::pack::pack(b.t(), n, &mut rows_of_b, false);
+        let (src, dst) = (b.data.as_ptr(), rows_of_b.as_mut_ptr());
+        // SAFETY: B fits its slice (asserted), so entry `(p, j)` at `j·col_stride + p` is
+        // readable for `p < k`, `j < n`; the scratch holds `k·n` entries and is not B; the
+        // element type is the one matched; the caller checked the CPU.
+        unsafe {
+            match T::DTYPE {
+                DType::F32 => transpose::<F32x8>(src.cast(), b.col_stride, n, k, dst.cast()),
+                DType::F64 => transpose::<F64x4>(src.cast(), b.col_stride, n, k, dst.cast()),
+            }
+        }
         let b_rows = MatRef::new(&rows_of_b, k, n, n, 1);
         let done = direct(a, b_rows, c, accumulate);
         crate::buffer::give_back(rows_of_b);
@@ -420,6 +435,11 @@ mod tests {
     /// dimension (`k`, `n` not multiples of the vector width or of the tile).
     fn direct_matches_naive<T: Element>() {
         let shapes = [
+            // Dots form: too few rows, or too few columns, for the copy.
+            (TRANSPOSE_MIN_ROWS - 1, 40, 40),
+            (3, 13, 11),
+            (37, 13, TRANSPOSE_MIN_COLS - 1),
+            // Through the copy.
             (10, 40, 40),
             (TRANSPOSE_MIN_ROWS, 40, TRANSPOSE_MIN_COLS),
             (130, 40, 40),

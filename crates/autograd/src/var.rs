@@ -193,7 +193,9 @@ impl Drop for VarNode {
         let Some(node) = self.grad_fn.take() else {
             return;
         };
-        let mut pending: Vec<Var> = node.inputs.into_vec();
+        // Inline room for a few levels of a typical graph, so dropping a node allocates
+        // nothing unless it frees a long chain.
+        let mut pending: SmallVec<[Var; 8]> = node.inputs.into_iter().collect();
         while let Some(var) = pending.pop() {
             // Only if we hold the last reference does dropping it free anything.
             if let Some(mut inner) = Arc::into_inner(var.0) {

@@ -29,5 +29,5 @@ pub use eval::{evaluate_tasks, sinusoid_eval_tasks, Estimate};
 pub use learner::{adapt, Algorithm, AlphaInit, InnerLoop, MetaParams};
 pub use pool::run_on_pool;
 pub use sinusoid::{Sinusoid, Wave};
-pub use task::{stack, Batch, Target, Task, TaskSource};
+pub use task::{stack, stack_tasks, Batch, Target, Task, TaskSource};
 pub use trainer::{task_seed, Execution, MetaTrainer, StepReport, Tasks};

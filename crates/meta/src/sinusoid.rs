@@ -105,15 +105,21 @@ impl Sinusoid {
     /// The points `xs` of `wave`.
     pub fn batch(&self, wave: &Wave, xs: &[f64]) -> Batch {
         let ys: Vec<f64> = xs.iter().map(|&x| wave.at(x)).collect();
-        let column = |v: &[f64]| {
+        self.values_batch(xs, &ys, &[xs.len(), 1])
+    }
+
+    /// Inputs `xs` and targets `ys` (computed in `f64`) as tensors of `shape` in this
+    /// family's element type.
+    fn values_batch(&self, xs: &[f64], ys: &[f64], shape: &[usize]) -> Batch {
+        let tensor = |v: &[f64]| {
             with_dtype!(self.dtype, T => {
                 let values: Vec<T> = v.iter().map(|&x| T::from_f64(x)).collect();
-                Tensor::from_vec(values, &[v.len(), 1]).expect("length matches")
+                Tensor::from_vec(values, shape).expect("length matches")
             })
         };
         Batch {
-            x: column(xs),
-            y: Target::Values(column(&ys)),
+            x: tensor(xs),
+            y: Target::Values(tensor(ys)),
         }
     }
 }
@@ -125,5 +131,33 @@ impl TaskSource for Sinusoid {
             support: self.random_points(&wave, self.shots, rng),
             query: self.random_points(&wave, self.queries, rng),
         }
+    }
+
+    /// The draws of [`Sinusoid::sample`], task after task (wave, support points, query
+    /// points), written into `[tasks, K, 1]` and `[tasks, Q, 1]` buffers directly.
+    fn sample_stacked(&self, rngs: &mut [StdRng]) -> (Batch, Batch) {
+        let (tasks, shots, queries) = (rngs.len(), self.shots, self.queries);
+        let mut support = (
+            Vec::with_capacity(tasks * shots),
+            Vec::with_capacity(tasks * shots),
+        );
+        let mut query = (
+            Vec::with_capacity(tasks * queries),
+            Vec::with_capacity(tasks * queries),
+        );
+        for rng in rngs {
+            let wave = self.wave(rng);
+            for (count, (xs, ys)) in [(shots, &mut support), (queries, &mut query)] {
+                for _ in 0..count {
+                    let x = Sinusoid::uniform(rng, self.x_range);
+                    xs.push(x);
+                    ys.push(wave.at(x));
+                }
+            }
+        }
+        (
+            self.values_batch(&support.0, &support.1, &[tasks, shots, 1]),
+            self.values_batch(&query.0, &query.1, &[tasks, queries, 1]),
+        )
     }
 }

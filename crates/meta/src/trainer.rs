@@ -14,6 +14,7 @@
 //! depend on the number of threads, so a seed gives the same run whatever the thread count.
 
 use std::borrow::Cow;
+use std::ops::Range;
 
 use autograd::{grad, Var};
 use nn::{Adam, Module, Optimizer, Params};
@@ -23,7 +24,7 @@ use rayon::prelude::*;
 use tensor::Tensor;
 
 use crate::learner::{adapt, InnerLoop, MetaParams};
-use crate::task::{stack, Task, TaskSource};
+use crate::task::{stack_tasks, Batch, Task, TaskSource};
 
 /// How the tasks of a meta-batch are evaluated.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -104,7 +105,7 @@ impl Tasks<'_> {
     }
 
     /// Tasks `range` of the batch.
-    fn slice(&self, range: std::ops::Range<usize>) -> Cow<'_, [Task]> {
+    fn slice(&self, range: Range<usize>) -> Cow<'_, [Task]> {
         match self {
             Tasks::Given(tasks) => Cow::Borrowed(&tasks[range]),
             Tasks::Drawn { source, seed, .. } => Cow::Owned(
@@ -112,6 +113,20 @@ impl Tasks<'_> {
                     .map(|k| source.sample(&mut StdRng::seed_from_u64(task_seed(*seed, k))))
                     .collect(),
             ),
+        }
+    }
+
+    /// Tasks `range` of the batch, stacked: `(support, query)`. The same tasks as
+    /// [`Tasks::slice`]; drawn ones go through [`TaskSource::sample_stacked`].
+    fn stacked(&self, range: Range<usize>) -> (Batch, Batch) {
+        match self {
+            Tasks::Given(tasks) => stack_tasks(&tasks[range]),
+            Tasks::Drawn { source, seed, .. } => {
+                let mut rngs: Vec<StdRng> = range
+                    .map(|k| StdRng::seed_from_u64(task_seed(*seed, k)))
+                    .collect();
+                source.sample_stacked(&mut rngs)
+            }
         }
     }
 }
@@ -140,7 +155,7 @@ impl MetaTrainer {
         let per_chunk: Vec<ChunkResult> = ranges
             .into_par_iter()
             .map(|range| {
-                tensor::parallel::serial_if(saturated, || self.chunk_gradient(&tasks.slice(range)))
+                tensor::parallel::serial_if(saturated, || self.chunk_gradient(&tasks, range))
             })
             .collect();
         // Sum in chunk order, whatever thread computed what.
@@ -171,16 +186,15 @@ impl MetaTrainer {
         }
     }
 
-    /// The summed query loss of `tasks`, its gradient (summed over tasks), and how many query
-    /// examples the adapted models classified correctly.
-    fn chunk_gradient(&self, tasks: &[Task]) -> ChunkResult {
+    /// The summed query loss of tasks `range`, its gradient (summed over tasks), and how
+    /// many query examples the adapted models classified correctly.
+    fn chunk_gradient(&self, tasks: &Tasks, range: Range<usize>) -> ChunkResult {
         let leaves = self.meta.to_leaves();
         let model = self.model.as_ref();
-        let (loss, correct) = match self.execution {
+        let count = range.len();
+        let (loss, correct, scored) = match self.execution {
             Execution::Vectorised { .. } => {
-                let count = tasks.len();
-                let support = stack(&tasks.iter().map(|t| &t.support).collect::<Vec<_>>());
-                let query = stack(&tasks.iter().map(|t| &t.query).collect::<Vec<_>>());
+                let (support, query) = tasks.stacked(range);
                 let adapted = adapt(
                     model,
                     &leaves.per_task(count),
@@ -190,22 +204,27 @@ impl MetaTrainer {
                     true,
                 );
                 let prediction = model.apply(&adapted, &Var::constant(query.x.clone()));
-                (query.loss(&prediction, count), query.correct(&prediction))
+                let loss = query.loss(&prediction, count);
+                (loss, query.correct(&prediction), query.labelled())
             }
             Execution::PerTask { .. } => {
-                let mut total: Option<Var> = None;
-                let mut correct = 0;
-                for task in tasks {
+                let (mut total, mut correct, mut scored) = (None::<Var>, 0, 0);
+                for task in tasks.slice(range).iter() {
                     let adapted = adapt(model, &leaves, &self.inner, &task.support, 0, true);
                     let prediction = model.apply(&adapted, &Var::constant(task.query.x.clone()));
                     let loss = task.query.loss(&prediction, 0);
                     correct += task.query.correct(&prediction);
+                    scored += task.query.labelled();
                     total = Some(match total {
                         Some(sum) => &sum + &loss,
                         None => loss,
                     });
                 }
-                (total.expect("a chunk has at least one task"), correct)
+                (
+                    total.expect("a chunk has at least one task"),
+                    correct,
+                    scored,
+                )
             }
         };
         let grads =
@@ -213,7 +232,7 @@ impl MetaTrainer {
         ChunkResult {
             loss: loss.item(),
             correct,
-            scored: tasks.iter().map(|t| t.query.labelled()).sum(),
+            scored,
             grads: grads.into_iter().map(|g| g.value().clone()).collect(),
         }
     }

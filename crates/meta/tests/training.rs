@@ -2,8 +2,8 @@
 //! fail (an untrained network adapted in one step is several times worse).
 
 use meta::{
-    evaluate_tasks, sinusoid_eval_tasks, Algorithm, AlphaInit, Estimate, Execution, InnerLoop,
-    MetaParams, MetaTrainer, Sinusoid, Task, TaskSource,
+    evaluate_tasks, sinusoid_eval_tasks, stack_tasks, Algorithm, AlphaInit, Estimate, Execution,
+    InnerLoop, MetaParams, MetaTrainer, Sinusoid, Target, Task, TaskSource,
 };
 use nn::{mlp, Activation, Adam};
 use rand::rngs::StdRng;
@@ -97,4 +97,31 @@ fn sinusoid_families_respect_their_ranges() {
         a[2].support.x.to_vec::<f32>(),
         b[2].support.x.to_vec::<f32>()
     );
+}
+
+#[test]
+fn stacked_sinusoid_draws_are_the_stacked_single_draws() {
+    // `sample_stacked` writes straight into the stacked tensors; it must draw exactly the
+    // tasks that `sample` draws from the same generators, stacked as `stack_tasks` stacks them.
+    for (family, queries) in [(Sinusoid::maml(5), 5), (Sinusoid::meta_sgd(3), 7)] {
+        let family = Sinusoid { queries, ..family };
+        let seeds = [3u64, 1, 4, 1, 5];
+        let mut rngs: Vec<StdRng> = seeds.iter().map(|&s| StdRng::seed_from_u64(s)).collect();
+        let (support, query) = family.sample_stacked(&mut rngs);
+        let tasks: Vec<Task> = seeds
+            .iter()
+            .map(|&s| family.sample(&mut StdRng::seed_from_u64(s)))
+            .collect();
+        let (expected_support, expected_query) = stack_tasks(&tasks);
+        assert_eq!(support.x.shape(), &[5, family.shots, 1]);
+        assert_eq!(query.x.shape(), &[5, queries, 1]);
+        for (got, expected) in [(&support, &expected_support), (&query, &expected_query)] {
+            assert_eq!(got.x.to_vec::<f32>(), expected.x.to_vec::<f32>());
+            let (Target::Values(y), Target::Values(expected_y)) = (&got.y, &expected.y) else {
+                panic!("sinusoid targets are values");
+            };
+            assert_eq!(y.shape(), expected_y.shape());
+            assert_eq!(y.to_vec::<f32>(), expected_y.to_vec::<f32>());
+        }
+    }
 }

@@ -7,7 +7,7 @@
 //!    primitive for the VJPs of the inputs that reach, sums each back to its input's shape
 //!    (broadcasting is undone here and nowhere else), and adds it to that input's gradient.
 //!    A `broadcast_to` node that is not a requested input is looked through: its consumers'
-//!    gradients go straight to what it broadcasts, each summed on the way ([`destination`]).
+//!    gradients go straight to what it broadcasts, each summed on the way (`destination`).
 //!
 //! The sweep runs in grad mode `create_graph`: with it on, every VJP and every accumulation
 //! is recorded, so the gradients are `Var`s with a graph of their own — differentiable again.

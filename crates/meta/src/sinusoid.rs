@@ -124,36 +124,43 @@ impl Sinusoid {
     }
 }
 
+impl Sinusoid {
+    /// One task's draws, in the one order both [`TaskSource`] methods use: the wave, then the
+    /// support inputs, then the query inputs. Appends inputs and targets to `support` and
+    /// `query` (`(xs, ys)` each).
+    fn draw_task(&self, rng: &mut StdRng, support: &mut Columns, query: &mut Columns) {
+        let wave = self.wave(rng);
+        for (count, (xs, ys)) in [(self.shots, support), (self.queries, query)] {
+            for _ in 0..count {
+                let x = Sinusoid::uniform(rng, self.x_range);
+                xs.push(x);
+                ys.push(wave.at(x));
+            }
+        }
+    }
+}
+
+/// Inputs and targets, in `f64`, before they become a [`Batch`].
+type Columns = (Vec<f64>, Vec<f64>);
+
 impl TaskSource for Sinusoid {
     fn sample(&self, rng: &mut StdRng) -> Task {
-        let wave = self.wave(rng);
+        let (mut support, mut query) = (Columns::default(), Columns::default());
+        self.draw_task(rng, &mut support, &mut query);
         Task {
-            support: self.random_points(&wave, self.shots, rng),
-            query: self.random_points(&wave, self.queries, rng),
+            support: self.values_batch(&support.0, &support.1, &[self.shots, 1]),
+            query: self.values_batch(&query.0, &query.1, &[self.queries, 1]),
         }
     }
 
-    /// The draws of [`Sinusoid::sample`], task after task (wave, support points, query
-    /// points), written into `[tasks, K, 1]` and `[tasks, Q, 1]` buffers directly.
+    /// The draws of [`Sinusoid::sample`], task after task, written into `[tasks, K, 1]` and
+    /// `[tasks, Q, 1]` buffers directly.
     fn sample_stacked(&self, rngs: &mut [StdRng]) -> (Batch, Batch) {
         let (tasks, shots, queries) = (rngs.len(), self.shots, self.queries);
-        let mut support = (
-            Vec::with_capacity(tasks * shots),
-            Vec::with_capacity(tasks * shots),
-        );
-        let mut query = (
-            Vec::with_capacity(tasks * queries),
-            Vec::with_capacity(tasks * queries),
-        );
+        let with_room = |n: usize| (Vec::with_capacity(n), Vec::with_capacity(n));
+        let (mut support, mut query) = (with_room(tasks * shots), with_room(tasks * queries));
         for rng in rngs {
-            let wave = self.wave(rng);
-            for (count, (xs, ys)) in [(shots, &mut support), (queries, &mut query)] {
-                for _ in 0..count {
-                    let x = Sinusoid::uniform(rng, self.x_range);
-                    xs.push(x);
-                    ys.push(wave.at(x));
-                }
-            }
+            self.draw_task(rng, &mut support, &mut query);
         }
         (
             self.values_batch(&support.0, &support.1, &[tasks, shots, 1]),

@@ -3,7 +3,7 @@
 //!
 //! Read the files in this order:
 //! 1. [`task`] — support and query sets, stacking tasks along a task axis.
-//! 2. [`sinusoid`] — the sine-wave regression family.
+//! 2. [`sinusoid`] — the sine-wave regression family (and [`sine`], the `sin` it uses).
 //! 3. [`learner`] — the inner loop of every algorithm, and θ/α as `MetaParams`.
 //! 4. [`trainer`] — meta-batches, vectorised or per task, in parallel and deterministic.
 //! 5. [`pool`] — running the training loop on the worker threads.
@@ -20,6 +20,7 @@ pub mod eval;
 pub mod learner;
 pub mod omniglot;
 pub mod pool;
+pub mod sine;
 pub mod sinusoid;
 pub mod task;
 pub mod trainer;

@@ -38,7 +38,7 @@ pub struct Wave {
 
 impl Wave {
     pub fn at(&self, x: f64) -> f64 {
-        self.amplitude * (self.frequency * x - self.phase).sin()
+        self.amplitude * crate::sine::sin(self.frequency * x - self.phase)
     }
 }
 

@@ -158,6 +158,9 @@ impl MetaTrainer {
                 tensor::parallel::serial_if(saturated, || self.chunk_gradient(&tasks, range))
             })
             .collect();
+        // The rest of the step runs on this thread alone: keep the others from falling
+        // asleep before the next step's chunks (see `pool`).
+        crate::pool::keep_awake();
         // Sum in chunk order, whatever thread computed what.
         let mut chunk_results = per_chunk.into_iter();
         let first = chunk_results.next().expect("at least one chunk");

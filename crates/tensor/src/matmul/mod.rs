@@ -9,7 +9,7 @@
 //! 1. `gemm.rs` — the interface, and which path a product takes.
 //! 2. `small.rs`, `small_avx2.rs` — the direct path for small products: loops over the
 //!    operands as they lie, no packing (but a transposed B may be copied row-major first,
-//!    `transpose_avx2.rs`).
+//!    `transpose_avx2.rs`; `transpose.rs` is the same copy for other kernels).
 //! 3. `driver.rs` — the blocked path: the BLIS loop nest, cache blocking, threads.
 //! 4. `pack.rs` — copying blocks of A and B into the micro-kernel's order.
 //! 5. `kernel.rs` — the micro-kernel's contract and the portable kernel;
@@ -27,11 +27,13 @@ mod simd_avx2;
 mod small;
 #[cfg(target_arch = "x86_64")]
 mod small_avx2;
+mod transpose;
 #[cfg(target_arch = "x86_64")]
 mod transpose_avx2;
 
 pub use gemm::{gemm, MatMut, MatRef, DIRECT_MAX_MUL_ADDS, PARALLEL_MIN_MUL_ADDS};
 pub(crate) use pack::PackBuffer;
+pub(crate) use transpose::transpose_into;
 
 use rayon::prelude::*;
 

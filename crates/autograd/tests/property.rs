@@ -227,6 +227,30 @@ fn table() -> Vec<Case> {
             order: 3,
         },
         Case {
+            name: "sub_mul, step size broadcast over tasks by a broadcast_to node",
+            inputs: || fixed(&[(&[2, 3], Any), (&[3], Any), (&[2, 3], Any)]),
+            f: |x| x[0].sub_mul(&x[1].broadcast_to(&[2, 3]), &x[2]).square(),
+            order: 3,
+        },
+        Case {
+            name: "mul_sum_to (per channel)",
+            inputs: || fixed(&[(&[2, 3, 2, 2], Any), (&[2, 3, 2, 2], Any)]),
+            f: |x| x[0].mul_sum_to(&x[1], &[1, 3, 1, 1]).square(),
+            order: 3,
+        },
+        Case {
+            name: "mul_sum_to (over a leading task axis)",
+            inputs: || fixed(&[(&[3, 2, 4], Any), (&[3, 2, 4], Any)]),
+            f: |x| x[0].mul_sum_to(&x[1], &[2, 4]).square(),
+            order: 3,
+        },
+        Case {
+            name: "mul_sum_to (a broadcast factor)",
+            inputs: || fixed(&[(&[2, 3], Any), (&[3], Any)]),
+            f: |x| x[0].mul_sum_to(&x[1], &[3]).square(),
+            order: 3,
+        },
+        Case {
             name: "relu_backward",
             inputs: || same_shape(&[Any, Separated]),
             f: |x| x[0].relu_backward(x[1].value()).square(),

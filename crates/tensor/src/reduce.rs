@@ -17,6 +17,7 @@
 use rayon::prelude::*;
 use smallvec::SmallVec;
 
+use crate::binary::BinaryOp;
 use crate::element::Element;
 use crate::error::{fmt_shape, Result, TensorError};
 use crate::layout::{contiguous_strides, normalize_axis, Shape};
@@ -166,6 +167,34 @@ pub fn reduced_shape(
     Ok(Plan::new(op, shape, axes)?.out_shape(keepdim))
 }
 
+/// The axes `sum_to` sums to take `from` down to `to`: the leading axes `to` lacks, and those
+/// where `to` has 1 and `from` does not.
+fn sum_to_axes(op: &'static str, from: &[usize], to: &[usize]) -> Result<SmallVec<[isize; 4]>> {
+    let ndim = from.len();
+    let lead = ndim.checked_sub(to.len());
+    let fits = lead.is_some_and(|lead| {
+        to.iter()
+            .enumerate()
+            .all(|(k, &s)| s == from[lead + k] || s == 1)
+    });
+    let Some(lead) = lead.filter(|_| fits) else {
+        return Err(TensorError::shape(
+            op,
+            format!(
+                "cannot sum {} down to {}: {} does not broadcast to {}",
+                fmt_shape(from),
+                fmt_shape(to),
+                fmt_shape(to),
+                fmt_shape(from)
+            ),
+        ));
+    };
+    Ok((0..ndim)
+        .filter(|&k| k < lead || (to[k - lead] == 1 && from[k] != 1))
+        .map(|k| k as isize)
+        .collect())
+}
+
 fn reduce<T: Element>(x: &Tensor, plan: &Plan, fold: Fold) -> Vec<T> {
     let src = x.storage_slice::<T>();
     let innermost_reduced = (0..x.ndim())
@@ -216,6 +245,70 @@ fn reduce<T: Element>(x: &Tensor, plan: &Plan, fold: Fold) -> Vec<T> {
             for k in 0..len {
                 let slot = &mut out[o + k * so];
                 *slot = fold.combine(*slot, src[i + k * si]);
+            }
+        });
+        out
+    }
+}
+
+/// `Σ x ⊙ y` over the plan's reduced axes, for contiguous `x`, `y` of one shape: [`reduce`]'s
+/// two loop orders with each element replaced by the product of the pair, so the sums are
+/// taken in the same order (and the same eight running sums) as `(x ⊙ y).sum(..)`.
+fn reduce_product<T: Element>(x: &Tensor, y: &Tensor, plan: &Plan) -> Vec<T> {
+    let (xs, ys) = (
+        x.contiguous_slice::<T>().expect("contiguous"),
+        y.contiguous_slice::<T>().expect("contiguous"),
+    );
+    let strides = contiguous_strides(x.shape());
+    let innermost_reduced = (0..x.ndim())
+        .rev()
+        .find(|&k| x.shape()[k] > 1)
+        .is_none_or(|k| plan.reduced[k]);
+    if innermost_reduced {
+        let (red_sizes, red_strides) = plan.split(x.shape(), &strides, true);
+        let inner = Walk::new(&red_sizes, [&red_strides]);
+        let (len, step) = (inner.run_len(), inner.run_stride(0));
+        let fold_one = |base: usize| {
+            let mut acc = T::ZERO;
+            inner.for_each_run([base], |[start]| {
+                acc = if step == 1 {
+                    let (u, v) = (&xs[start..start + len], &ys[start..start + len]);
+                    acc + sum_zip(u, v, |a, b| a * b)
+                } else {
+                    (0..len).fold(acc, |acc, k| {
+                        acc + xs[start + k * step] * ys[start + k * step]
+                    })
+                }
+            });
+            acc
+        };
+        let bases = plan.output_bases(x.shape(), &strides, 0);
+        if crate::parallel::split(x.numel() >= PARALLEL_MIN_ELEMENTS && bases.len() > 1) {
+            bases.par_iter().map(|&b| fold_one(b)).collect()
+        } else {
+            crate::buffer::collect(bases.len(), bases.iter().map(|&b| fold_one(b)))
+        }
+    } else {
+        let len: usize = plan.kept_shape.iter().product();
+        let mut out = crate::buffer::zeros::<T>(len);
+        let mut out_strides = contiguous_strides(&plan.kept_shape);
+        for (stride, &r) in out_strides.iter_mut().zip(&plan.reduced) {
+            if r {
+                *stride = 0;
+            }
+        }
+        let walk = Walk::new(x.shape(), [&strides, &out_strides]);
+        let (len, [si, so]) = (walk.run_len(), walk.run_strides());
+        walk.for_each_run([0, 0], |[i, o]| {
+            if si == 1 && so == 1 {
+                let pairs = xs[i..i + len].iter().zip(&ys[i..i + len]);
+                for (slot, (&u, &v)) in out[o..o + len].iter_mut().zip(pairs) {
+                    *slot += u * v;
+                }
+            } else {
+                for k in 0..len {
+                    out[o + k * so] += xs[i + k * si] * ys[i + k * si];
+                }
             }
         });
         out
@@ -374,30 +467,49 @@ impl Tensor {
         if self.shape() == shape {
             return Ok(self.clone());
         }
-        let ndim = self.ndim();
-        let lead = ndim.checked_sub(shape.len());
-        let fits = lead.is_some_and(|lead| {
-            shape
-                .iter()
-                .enumerate()
-                .all(|(k, &s)| s == self.shape()[lead + k] || s == 1)
-        });
-        let Some(lead) = lead.filter(|_| fits) else {
-            return Err(TensorError::shape(
-                "sum_to",
-                format!(
-                    "cannot sum {} down to {}: {} does not broadcast to {}",
-                    fmt_shape(self.shape()),
-                    fmt_shape(shape),
-                    fmt_shape(shape),
-                    fmt_shape(self.shape())
-                ),
-            ));
-        };
-        let axes: SmallVec<[isize; 4]> = (0..ndim)
-            .filter(|&k| k < lead || (shape[k - lead] == 1 && self.shape()[k] != 1))
-            .map(|k| k as isize)
-            .collect();
+        let axes = sum_to_axes("sum_to", self.shape(), shape)?;
         Ok(self.sum(&axes, true).reshape(shape))
+    }
+
+    /// `(self ⊙ other).sum_to(shape)` without making the product: the gradient of a factor
+    /// that was broadcast in a product (a per-channel scale, a step size shared by tasks),
+    /// which the two-step form writes out at full size only to sum it. The result is the
+    /// two-step one bit for bit: the products are rounded as `mul` rounds them and summed in
+    /// the order `sum_to` sums.
+    ///
+    /// ```
+    /// use tensor::Tensor;
+    /// let g = Tensor::from_vec(vec![1.0f32, 2.0, 3.0, 4.0], &[2, 2])?;
+    /// let x = Tensor::from_vec(vec![5.0f32, 6.0, 7.0, 8.0], &[2, 2])?;
+    /// assert_eq!(g.mul_sum_to(&x, &[2]).to_vec::<f32>(), [26.0, 44.0]);
+    /// # Ok::<(), tensor::TensorError>(())
+    /// ```
+    ///
+    /// # Panics
+    /// As [`Tensor::mul`] and [`Tensor::sum_to`]; [`Tensor::try_mul_sum_to`] returns the
+    /// error instead.
+    pub fn mul_sum_to(&self, other: &Tensor, shape: &[usize]) -> Tensor {
+        or_panic(self.try_mul_sum_to(other, shape))
+    }
+
+    /// [`Tensor::mul_sum_to`] returning an error instead of panicking.
+    pub fn try_mul_sum_to(&self, other: &Tensor, shape: &[usize]) -> Result<Tensor> {
+        // The fused loops cover two contiguous operands of one shape (what gradients are);
+        // anything else takes the two steps.
+        let fused = self.shape() == other.shape()
+            && self.shape() != shape
+            && self.dtype() == other.dtype()
+            && self.is_contiguous()
+            && other.is_contiguous();
+        if !fused {
+            return self.try_zip(BinaryOp::Mul, other)?.try_sum_to(shape);
+        }
+        let axes = sum_to_axes("mul_sum_to", self.shape(), shape)?;
+        let plan = Plan::new("mul_sum_to", self.shape(), &axes)?;
+        let values = with_dtype!(self.dtype(), T => Tensor::from_parts(
+            reduce_product::<T>(self, other, &plan),
+            &plan.kept_shape,
+        ));
+        Ok(values.reshape(shape))
     }
 }

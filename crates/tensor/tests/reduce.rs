@@ -313,3 +313,59 @@ fn max_and_min_propagate_nan_wherever_it_sits() {
         }
     }
 }
+
+/// `mul_sum_to` is `(x ⊙ y).sum_to(shape)` bit for bit, on both loop orders (an innermost
+/// axis summed: per-channel, `[N, C, H, W] → [1, C, 1, 1]`; only outer axes summed: a step
+/// size shared by tasks, `[T, m, n] → [m, n]`), on a strided inner walk, and on the
+/// two-step fallbacks (a broadcast operand, a transposed one).
+#[test]
+fn mul_sum_to_is_the_product_summed_bit_for_bit() {
+    use tensor::rand::{rngs::StdRng, SeedableRng};
+    let mut rng = StdRng::seed_from_u64(7);
+    let cases: [(&[usize], &[usize]); 8] = [
+        (&[5, 6, 7, 9], &[1, 6, 1, 1]),
+        (&[5, 6, 7, 9], &[6, 1, 1]),
+        (&[13, 40, 40], &[40, 40]),
+        (&[13, 10, 40], &[13, 1, 40]),
+        (&[3, 4, 1, 5], &[4, 1, 1]),
+        (&[2, 3, 4], &[1]),
+        (&[2, 3, 4], &[]),
+        (&[4, 1, 3], &[1, 3]),
+    ];
+    for dtype in [DType::F32, DType::F64] {
+        for (from, to) in cases {
+            let x = Tensor::rand_normal(from, 0.0, 1.0, dtype, &mut rng);
+            let y = Tensor::rand_normal(from, 0.0, 1.0, dtype, &mut rng);
+            let fused = x.mul_sum_to(&y, to);
+            let two_step = x.mul(&y).sum_to(to);
+            assert_eq!(fused.shape(), to, "{from:?} → {to:?}");
+            assert_eq!(
+                fused.to_vec::<f64>(),
+                two_step.to_vec::<f64>(),
+                "{from:?} → {to:?} ({dtype})"
+            );
+        }
+        // Fallbacks: y broadcast, x transposed.
+        let x = Tensor::rand_normal(&[4, 5], 0.0, 1.0, dtype, &mut rng);
+        let y = Tensor::rand_normal(&[5], 0.0, 1.0, dtype, &mut rng);
+        assert_eq!(
+            x.mul_sum_to(&y, &[5]).to_vec::<f64>(),
+            x.mul(&y).sum_to(&[5]).to_vec::<f64>()
+        );
+        let xt = Tensor::rand_normal(&[5, 4], 0.0, 1.0, dtype, &mut rng).t();
+        assert_eq!(
+            xt.mul_sum_to(&x, &[1, 5]).to_vec::<f64>(),
+            xt.mul(&x).sum_to(&[1, 5]).to_vec::<f64>()
+        );
+    }
+}
+
+#[test]
+fn mul_sum_to_a_shape_that_does_not_broadcast_is_an_error() {
+    let x = Tensor::zeros(&[2, 3], DType::F32);
+    let err = x.try_mul_sum_to(&x, &[2]).unwrap_err().to_string();
+    assert!(
+        err.starts_with("mul_sum_to: cannot sum [2, 3] down to [2]"),
+        "{err}"
+    );
+}

@@ -3,7 +3,7 @@
 //! saving carries over to every order of differentiation.
 
 use smallvec::smallvec;
-use tensor::Tensor;
+use tensor::{Shape, Tensor};
 
 use crate::ops::only;
 use crate::primitive::{when, Grads, Primitive};
@@ -35,6 +35,73 @@ impl Primitive for SubMul {
             when(needs[0], || g.clone()),
             when(needs[1], || zero.sub_mul(g, &x[2])),
             when(needs[2], || zero.sub_mul(g, &x[1])),
+        ]
+    }
+
+    // A factor that was broadcast (α shared by a stack of tasks, a per-channel scale) gets
+    // −Σ g⊙(other factor) over the broadcast axes: one `mul_sum_to` instead of a full-size
+    // product that the engine then sums. Negating the sum is exact, so the values are those
+    // of the plain rule.
+    fn vjp_summed(
+        &self,
+        x: &[Var],
+        out: &Var,
+        g: &Var,
+        needs: &[bool],
+        sums: &[&[usize]],
+    ) -> Grads {
+        let mut grads = self.vjp(x, out, g, &[needs[0], false, false]);
+        for (k, other) in [(1, &x[2]), (2, &x[1])] {
+            grads[k] = when(needs[k], || {
+                if sums[k] != g.shape() && other.shape() == g.shape() {
+                    g.mul_sum_to(other, sums[k]).neg()
+                } else {
+                    Var::scalar(0.0, g.dtype()).sub_mul(g, other)
+                }
+            });
+        }
+        grads
+    }
+}
+
+// ----- mul_sum_to: (x ⊙ y) summed down to a shape -----
+
+impl Var {
+    /// `(self ⊙ other).sum_to(shape)` in one pass, without the full-size product: the
+    /// gradient of a broadcast factor of a product (`Tensor::mul_sum_to`).
+    ///
+    /// # Panics
+    /// If the shapes do not broadcast or `shape` is not a shape they sum down to.
+    pub fn mul_sum_to(&self, other: &Var, shape: &[usize]) -> Var {
+        let value = self.value().mul_sum_to(other.value(), shape);
+        let product = tensor::layout::broadcast_shapes("mul_sum_to", self.shape(), other.shape())
+            .expect("mul_sum_to succeeded, so the shapes broadcast");
+        Var::record(value, MulSumTo { product }, &[self, other])
+    }
+}
+
+/// Remembers the shape of the product that was summed.
+struct MulSumTo {
+    product: Shape,
+}
+impl Primitive for MulSumTo {
+    fn name(&self) -> &'static str {
+        "mul_sum_to"
+    }
+    // Each output is Σ x⊙y over the copies summed into it, so each entry of x receives its
+    // output's gradient times its partner in y: g ⊙ y at the product's shape (which the
+    // engine sums down to x's where x was broadcast), and likewise for y.
+    fn vjp(&self, x: &[Var], _: &Var, g: &Var, needs: &[bool]) -> Grads {
+        let at_product = |v: Var| {
+            if v.shape() == self.product.as_slice() {
+                v
+            } else {
+                v.broadcast_to(&self.product)
+            }
+        };
+        smallvec![
+            when(needs[0], || at_product(g * &x[1])),
+            when(needs[1], || at_product(g * &x[0])),
         ]
     }
 }

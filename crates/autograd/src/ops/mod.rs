@@ -11,7 +11,7 @@
 //! | [`index`] | take, scatter_add |
 //! | [`linalg`] | matmul |
 //! | [`conv`] | conv2d, conv2d_input_grad, conv2d_weight_grad, avg_pool2d, avg_pool2d_backward |
-//! | [`fused`] | sub_mul (x − a ⊙ b), relu_backward — one pass where a composite takes several |
+//! | [`fused`] | sub_mul (x − a ⊙ b), mul_sum_to (Σ a ⊙ b over broadcast axes), relu_backward — one pass where a composite takes several |
 //!
 //! Everything else — sub-views, max, max-pool, gather, softmax, log-softmax, and the losses
 //! and normalisations in `nn` — is a [`composite`]: written with these, so it needs no

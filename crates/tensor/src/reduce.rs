@@ -135,6 +135,18 @@ impl Plan {
         picked.map(|k| (shape[k], strides[k])).unzip()
     }
 
+    /// Strides that map an input index to its output (contiguous over the kept shape, 0 on
+    /// the reduced axes), for walking the input once.
+    fn output_strides(&self) -> crate::layout::Strides {
+        let mut strides = contiguous_strides(&self.kept_shape);
+        for (stride, &r) in strides.iter_mut().zip(&self.reduced) {
+            if r {
+                *stride = 0;
+            }
+        }
+        strides
+    }
+
     /// For each output position, the offset (under `strides`, from `offset`) of the first
     /// element folded into it.
     fn output_bases(&self, shape: &[usize], strides: &[usize], offset: usize) -> Vec<usize> {
@@ -165,6 +177,21 @@ pub fn reduced_shape(
     keepdim: bool,
 ) -> Result<Shape> {
     Ok(Plan::new(op, shape, axes)?.out_shape(keepdim))
+}
+
+/// `fold_one(base)` for every output's base offset, in order: on rayon's threads when the
+/// input (`numel` elements) is large, each output being folded by one thread alone, so the
+/// values are the same either way.
+fn fold_each<T: Element>(
+    bases: &[usize],
+    numel: usize,
+    fold_one: impl Fn(usize) -> T + Sync,
+) -> Vec<T> {
+    if crate::parallel::split(numel >= PARALLEL_MIN_ELEMENTS && bases.len() > 1) {
+        bases.par_iter().map(|&b| fold_one(b)).collect()
+    } else {
+        crate::buffer::collect(bases.len(), bases.iter().map(|&b| fold_one(b)))
+    }
 }
 
 /// The axes `sum_to` sums to take `from` down to `to`: the leading axes `to` lacks, and those
@@ -212,22 +239,13 @@ fn reduce<T: Element>(x: &Tensor, plan: &Plan, fold: Fold) -> Vec<T> {
             acc
         };
         let bases = plan.output_bases(x.shape(), x.strides(), x.layout().offset);
-        if crate::parallel::split(x.numel() >= PARALLEL_MIN_ELEMENTS && bases.len() > 1) {
-            bases.par_iter().map(|&b| fold_one(b)).collect()
-        } else {
-            crate::buffer::collect(bases.len(), bases.iter().map(|&b| fold_one(b)))
-        }
+        fold_each(&bases, x.numel(), fold_one)
     } else {
         // Walk the input once; each element lands in its output (stride 0 on reduced axes).
         let len: usize = plan.kept_shape.iter().product();
         let mut out = crate::buffer::with_capacity(len);
         out.resize(len, fold.init::<T>());
-        let mut out_strides = contiguous_strides(&plan.kept_shape);
-        for (stride, &r) in out_strides.iter_mut().zip(&plan.reduced) {
-            if r {
-                *stride = 0;
-            }
-        }
+        let out_strides = plan.output_strides();
         let walk = Walk::new(x.shape(), [x.strides(), &out_strides]);
         let (len, [si, so]) = (walk.run_len(), walk.run_strides());
         if fold == Fold::Sum && si == 1 && so == 1 {
@@ -283,20 +301,11 @@ fn reduce_product<T: Element>(x: &Tensor, y: &Tensor, plan: &Plan) -> Vec<T> {
             acc
         };
         let bases = plan.output_bases(x.shape(), &strides, 0);
-        if crate::parallel::split(x.numel() >= PARALLEL_MIN_ELEMENTS && bases.len() > 1) {
-            bases.par_iter().map(|&b| fold_one(b)).collect()
-        } else {
-            crate::buffer::collect(bases.len(), bases.iter().map(|&b| fold_one(b)))
-        }
+        fold_each(&bases, x.numel(), fold_one)
     } else {
         let len: usize = plan.kept_shape.iter().product();
         let mut out = crate::buffer::zeros::<T>(len);
-        let mut out_strides = contiguous_strides(&plan.kept_shape);
-        for (stride, &r) in out_strides.iter_mut().zip(&plan.reduced) {
-            if r {
-                *stride = 0;
-            }
-        }
+        let out_strides = plan.output_strides();
         let walk = Walk::new(x.shape(), [&strides, &out_strides]);
         let (len, [si, so]) = (walk.run_len(), walk.run_strides());
         walk.for_each_run([0, 0], |[i, o]| {

@@ -55,11 +55,17 @@ mod tests {
     use super::*;
 
     fn check<T: Element>() {
-        // Ragged against both vector widths (8 and 4), and rows with a gap between them.
+        // Whole blocks of both vector widths (8 and 4), ragged edges in either dimension,
+        // rows with a gap between them, and rows that overlap (a broadcast, `ld = 0`).
         let shapes = [
             (1, 1, 1),
+            (8, 8, 8),
+            (40, 40, 40),
+            (3, 2, 5),
             (3, 5, 7),
+            (13, 11, 11),
             (9, 17, 17),
+            (9, 17, 20),
             (64, 49, 49),
             (13, 8, 20),
             (9, 9, 0),

@@ -50,47 +50,5 @@ pub(crate) unsafe fn transpose<V: Vector>(
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::super::kernel::has_avx2_fma;
-    use super::super::simd_avx2::{F32x8, F64x4};
-    use super::*;
-    use crate::element::Element;
-
-    /// Every entry lands in its place, for sizes with and without ragged edges in either
-    /// dimension, and with a row stride wider than the rows (a narrowed view).
-    fn transposes<V: Vector>() {
-        for (n, k, ld) in [
-            (8, 8, 8),
-            (40, 40, 40),
-            (13, 11, 11),
-            (9, 17, 20),
-            (3, 2, 5),
-            (1, 1, 1),
-        ] {
-            let src: Vec<V::Elem> = (0..n * ld).map(|x| V::Elem::from_f64(x as f64)).collect();
-            let mut dst = vec![V::Elem::from_f64(-1.0); k * n];
-            // SAFETY: `src` holds `n` rows `ld ≥ k` apart, `dst` holds `k·n`; AVX2 checked.
-            unsafe { transpose::<V>(src.as_ptr(), ld, n, k, dst.as_mut_ptr()) };
-            for p in 0..k {
-                for j in 0..n {
-                    assert_eq!(
-                        dst[p * n + j],
-                        src[j * ld + p],
-                        "n {n} k {k} ld {ld}: ({p}, {j})"
-                    );
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn transposes_f32_and_f64() {
-        if !has_avx2_fma() {
-            eprintln!("skipped: this CPU has no AVX2 + FMA");
-            return;
-        }
-        transposes::<F32x8>();
-        transposes::<F64x4>();
-    }
-}
+// Tested through its checked wrapper, `super::transpose::transpose_into` (both element types,
+// ragged edges, gapped and overlapping rows).

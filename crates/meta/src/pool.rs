@@ -15,7 +15,8 @@
 //! resume), and the woken thread starts on cold caches. So after each step's parallel part
 //! the trainer calls [`keep_awake`]: the pool's other threads keep polling for work for up
 //! to [`SPIN_FOR`] instead of sleeping, and take the next chunk within a microsecond. On
-//! two threads that was 7–12% more sinusoid meta-iterations per second. Runtimes for
+//! two threads that was 2–7% more sinusoid meta-iterations per second in alternating runs
+//! (docs/results.md, fifth session). Runtimes for
 //! parallel loops do the same: GNU OpenMP spins 300,000 rounds before it sleeps
 //! (`GOMP_SPINCOUNT`), Intel's for 200 ms (`KMP_BLOCKTIME`). The price is that much CPU
 //! time on the other cores, at most [`SPIN_FOR`] per step.

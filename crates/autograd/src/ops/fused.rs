@@ -42,25 +42,21 @@ impl Primitive for SubMul {
     // −Σ g⊙(other factor) over the broadcast axes: one `mul_sum_to` instead of a full-size
     // product that the engine then sums. Negating the sum is exact, so the values are those
     // of the plain rule.
-    fn vjp_summed(
-        &self,
-        x: &[Var],
-        out: &Var,
-        g: &Var,
-        needs: &[bool],
-        sums: &[&[usize]],
-    ) -> Grads {
-        let mut grads = self.vjp(x, out, g, &[needs[0], false, false]);
-        for (k, other) in [(1, &x[2]), (2, &x[1])] {
-            grads[k] = when(needs[k], || {
+    fn vjp_summed(&self, x: &[Var], _: &Var, g: &Var, needs: &[bool], sums: &[&[usize]]) -> Grads {
+        let factor = |k: usize, other: &Var| {
+            when(needs[k], || {
                 if sums[k] != g.shape() && other.shape() == g.shape() {
                     g.mul_sum_to(other, sums[k]).neg()
                 } else {
                     Var::scalar(0.0, g.dtype()).sub_mul(g, other)
                 }
-            });
-        }
-        grads
+            })
+        };
+        smallvec![
+            when(needs[0], || g.clone()),
+            factor(1, &x[2]),
+            factor(2, &x[1]),
+        ]
     }
 }
 

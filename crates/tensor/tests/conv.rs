@@ -4,6 +4,7 @@
 mod common;
 
 use proptest::prelude::*;
+use tensor::conv::channels_last::CHANNELS_LAST_MIN;
 use tensor::rand::{rngs::StdRng, SeedableRng};
 use tensor::{Conv2dParams, DType, Tensor};
 
@@ -180,8 +181,17 @@ fn operand(shape: [usize; 4], layout: u8, dtype: DType, rng: &mut StdRng) -> Ten
 }
 
 fn sizes() -> impl Strategy<Value = Sizes> {
+    sizes_with_channels(0..4)
+}
+
+/// Sizes with enough input channels for the channels-last lowering.
+fn deep_sizes() -> impl Strategy<Value = Sizes> {
+    sizes_with_channels(CHANNELS_LAST_MIN..CHANNELS_LAST_MIN + 5)
+}
+
+fn sizes_with_channels(channels: std::ops::Range<usize>) -> impl Strategy<Value = Sizes> {
     (
-        (0usize..4, 0usize..4, 1usize..5),
+        (0usize..4, channels, 1usize..5),
         (1usize..10, 1usize..10, 1usize..4, 1usize..4),
         (1usize..4, 1usize..4, 0usize..3, 0usize..3),
     )
@@ -256,6 +266,16 @@ proptest! {
         check_all(&s, dtype, layouts, seed);
     }
 
+    #[test]
+    fn all_three_match_naive_loops_channels_last(
+        s in deep_sizes(),
+        dtype in dtype(),
+        layouts in any::<[u8; 3]>(),
+        seed in any::<u64>(),
+    ) {
+        check_all(&s, dtype, layouts, seed);
+    }
+
     /// ⟨conv2d(x, w), g⟩ = ⟨x, conv2d_input_grad(g, w)⟩ = ⟨w, conv2d_weight_grad(g, x)⟩,
     /// to within the rounding of the triple sum (scaled by the same sum over |x|, |w|, |g|).
     #[test]
@@ -279,21 +299,24 @@ proptest! {
 
 #[test]
 fn many_chunks_on_threads_match_naive_loops() {
-    // A 7×7 output plane: 6 images per chunk, 7 chunks, enough work for threads.
-    let s = Sizes {
-        n: 40,
-        c: 3,
-        o: 8,
-        h: 7,
-        w: 7,
-        kh: 3,
-        kw: 3,
-        stride: (1, 1),
-        pad: (1, 1),
-    };
-    for dtype in [DType::F32, DType::F64] {
-        check_all(&s, dtype, [0, 0, 0], 1);
-        check_all(&s, dtype, [3, 1, 2], 2);
+    // A 7×7 output plane: 6 images per chunk, 7 chunks, enough work for threads; 3 input
+    // channels are lowered channels-first, `CHANNELS_LAST_MIN` channels-last.
+    for c in [3, CHANNELS_LAST_MIN] {
+        let s = Sizes {
+            n: 40,
+            c,
+            o: 8,
+            h: 7,
+            w: 7,
+            kh: 3,
+            kw: 3,
+            stride: (1, 1),
+            pad: (1, 1),
+        };
+        for dtype in [DType::F32, DType::F64] {
+            check_all(&s, dtype, [0, 0, 0], 1);
+            check_all(&s, dtype, [3, 1, 2], 2);
+        }
     }
 }
 
@@ -320,7 +343,8 @@ fn wide_planes_use_one_image_per_gemm() {
 
 #[test]
 fn omniglot_shapes_match_naive_loops() {
-    for (c, hw) in [(1, 28), (6, 14), (6, 7), (6, 4)] {
+    // Channels first at 6 channels, channels last at 64 (as in MAML's net).
+    for (c, hw) in [(1, 28), (6, 14), (6, 7), (6, 4), (64, 14), (64, 7), (64, 4)] {
         let s = Sizes {
             n: 9,
             c,
@@ -338,9 +362,16 @@ fn omniglot_shapes_match_naive_loops() {
 
 #[test]
 fn results_do_not_depend_on_the_number_of_threads() {
+    // Both lowerings: channels-first at 8 input channels, and channels-last.
+    for c in [8, CHANNELS_LAST_MIN] {
+        same_results_on_any_number_of_threads(c);
+    }
+}
+
+fn same_results_on_any_number_of_threads(c: usize) {
     let s = Sizes {
         n: 40,
-        c: 8,
+        c,
         o: 16,
         h: 9,
         w: 9,

@@ -1,5 +1,9 @@
 //! The three convolutions as GEMMs over chunks of images.
 //!
+//! Inputs of at least [`CHANNELS_LAST_MIN`](super::channels_last::CHANNELS_LAST_MIN)
+//! channels take the channels-last lowering ([`super::channels_last`]), which shares the
+//! chunks, scratch buffers and partial sums defined here. The others:
+//!
 //! With `K = C·kh·kw` and `L = Ho·Wo`, and `cols` the im2col matrix ([`super::im2col`]):
 //!
 //! ```text
@@ -38,6 +42,7 @@
 
 use rayon::prelude::*;
 
+use super::channels_last;
 use super::im2col::{col2im, im2col, Nchw};
 use super::Geometry;
 use crate::element::Element;
@@ -53,16 +58,16 @@ const PARALLEL_MIN_FLOPS: usize = 1 << 18;
 
 /// How the batch is cut into chunks of consecutive images.
 #[derive(Clone, Copy, Debug)]
-struct Chunks {
+pub(super) struct Chunks {
     /// Images per chunk (the last chunk may have fewer).
-    images: usize,
-    count: usize,
+    pub images: usize,
+    pub count: usize,
     /// Whether to spread the chunks over rayon threads.
-    parallel: bool,
+    pub parallel: bool,
 }
 
 impl Chunks {
-    fn new(g: &Geometry) -> Chunks {
+    pub fn new(g: &Geometry) -> Chunks {
         let batch = g.batch.max(1);
         let fewest = GEMM_MIN_COLS.div_ceil(g.out_plane().max(1)).min(batch);
         // Even out: as many chunks as `fewest` needs, with the images shared evenly.
@@ -83,10 +88,13 @@ impl Chunks {
 /// contents: every user overwrites what it takes, so a buffer is neither zeroed nor, once
 /// the pool is warm, freshly mapped (a new allocation of this size is an `mmap` whose pages
 /// each fault in on first touch).
-struct Scratch<T: Element> {
-    cols: Option<PackBuffer<T>>,
+pub(super) struct Scratch<T: Element> {
+    /// The patch matrix (`cols`, or the channels-last path's `rows`).
+    pub cols: Option<PackBuffer<T>>,
     /// `G` or `Y` reordered between NCHW and GEMM order.
-    reordered: Option<PackBuffer<T>>,
+    pub reordered: Option<PackBuffer<T>>,
+    /// Images of the chunk stored channels-last (only that path uses it).
+    pub channels_last: Option<PackBuffer<T>>,
 }
 
 impl<T: Element> Scratch<T> {
@@ -94,13 +102,14 @@ impl<T: Element> Scratch<T> {
         Scratch {
             cols: None,
             reordered: None,
+            channels_last: None,
         }
     }
 }
 
 /// `len` elements of `buffer` (of unspecified values), taken from the pool if it has none
 /// or too few. Callers overwrite them.
-fn prefix<T: Element>(buffer: &mut Option<PackBuffer<T>>, len: usize) -> &mut [T] {
+pub(super) fn prefix<T: Element>(buffer: &mut Option<PackBuffer<T>>, len: usize) -> &mut [T] {
     if buffer.as_mut().is_none_or(|b| b.as_mut_slice().len() < len) {
         *buffer = None; // back to the pool first, so that it can be taken again
         *buffer = Some(PackBuffer::new(len));
@@ -111,7 +120,12 @@ fn prefix<T: Element>(buffer: &mut Option<PackBuffer<T>>, len: usize) -> &mut [T
 
 /// Copies images `0..images` of `y` (an `[N, O, Ho, Wo]` view) into `dst` as the
 /// channels-outer matrix `[O, images·Ho·Wo]`.
-fn to_channels_outer<T: Element>(y: Nchw<T>, images: usize, g: &Geometry, dst: &mut [T]) {
+pub(super) fn to_channels_outer<T: Element>(
+    y: Nchw<T>,
+    images: usize,
+    g: &Geometry,
+    dst: &mut [T],
+) {
     let (plane, out_w) = (g.out_plane(), g.out_hw.1);
     let width = images * plane;
     let planes_contiguous = y.strides[3] == 1 && y.strides[2] == out_w;
@@ -159,7 +173,12 @@ fn to_channels_inner<T: Element>(y: Nchw<T>, images: usize, g: &Geometry, dst: &
 
 /// The inverse of [`to_channels_outer`] into a contiguous block: `src` is
 /// `[O, images·L]`, `dst` is `[images, O, L]`.
-fn from_channels_outer<T: Element>(src: &[T], images: usize, g: &Geometry, dst: &mut [T]) {
+pub(super) fn from_channels_outer<T: Element>(
+    src: &[T],
+    images: usize,
+    g: &Geometry,
+    dst: &mut [T],
+) {
     let plane = g.out_plane();
     let width = images * plane;
     for (b, image) in dst.chunks_exact_mut(g.out_channels * plane).enumerate() {
@@ -171,7 +190,7 @@ fn from_channels_outer<T: Element>(src: &[T], images: usize, g: &Geometry, dst: 
 
 /// Runs `body(scratch, (chunk index, chunk of out))` over the chunks of `out`, each of
 /// `per_chunk` elements, in parallel when the plan says so.
-fn for_each_chunk<T: Element>(
+pub(super) fn for_each_chunk<T: Element>(
     out: &mut [T],
     per_chunk: usize,
     plan: Chunks,
@@ -195,6 +214,9 @@ pub(crate) fn forward<T: Element>(x: &Tensor, w: &Tensor, g: &Geometry) -> Tenso
     let shape = [g.batch, out_ch, g.out_hw.0, g.out_hw.1];
     if g.batch * out_ch * plane == 0 || k == 0 {
         return Tensor::from_parts(crate::buffer::zeros::<T>(g.batch * out_ch * plane), &shape);
+    }
+    if channels_last::applies(g) {
+        return channels_last::forward::<T>(x, w, g);
     }
     // Each chunk overwrites its slice (a GEMM without accumulation, or a reordering copy),
     // so the buffer need not be zeroed first.
@@ -230,10 +252,13 @@ pub(crate) fn input_grad<T: Element>(gy: &Tensor, w: &Tensor, g: &Geometry) -> T
     let (out_ch, k, plane) = (g.out_channels, g.patch_len(), g.out_plane());
     let shape = [g.batch, g.in_channels, g.in_hw.0, g.in_hw.1];
     let image_len = g.in_channels * g.in_plane();
-    let mut out = crate::buffer::zeros::<T>(g.batch * image_len);
-    if out.is_empty() || out_ch == 0 {
-        return Tensor::from_parts(out, &shape);
+    if g.batch * image_len == 0 || out_ch == 0 {
+        return Tensor::from_parts(crate::buffer::zeros::<T>(g.batch * image_len), &shape);
     }
+    if channels_last::applies(g) {
+        return channels_last::input_grad::<T>(gy, w, g);
+    }
+    let mut out = crate::buffer::zeros::<T>(g.batch * image_len);
     let weight = w.to_contiguous_cow::<T>();
     let weight_t = MatRef::new(&weight, out_ch, k, k, 1).t();
     let contiguous_grad = gy.contiguous_slice::<T>();
@@ -269,12 +294,54 @@ pub(crate) fn input_grad<T: Element>(gy: &Tensor, w: &Tensor, g: &Geometry) -> T
     Tensor::from_parts(out, &shape)
 }
 
+/// `Σ_chunks partial(chunk)`, each partial `len` long, added in chunk order: the same
+/// arithmetic whether the chunks ran on one thread or many. `partial(scratch, index, dst)`
+/// overwrites every element of `dst`.
+pub(super) fn sum_partials<T: Element>(
+    plan: Chunks,
+    len: usize,
+    partial: impl Fn(&mut Scratch<T>, usize, &mut [T]) + Sync + Send,
+) -> Vec<T> {
+    let mut total = crate::buffer::zeros::<T>(len);
+    let add = |total: &mut [T], part: &[T]| {
+        for (t, &v) in total.iter_mut().zip(part) {
+            *t += v;
+        }
+    };
+    if plan.parallel {
+        let partials: Vec<Vec<T>> = (0..plan.count)
+            .into_par_iter()
+            .map_init(Scratch::new, |scratch, index| {
+                // The partial overwrites every element: no need to zero it.
+                let mut part = crate::buffer::scratch::<T>(len);
+                partial(scratch, index, &mut part);
+                part
+            })
+            .collect();
+        for part in partials {
+            add(&mut total, &part);
+            crate::buffer::give_back(part);
+        }
+    } else {
+        let (mut scratch, mut part) = (Scratch::new(), crate::buffer::scratch::<T>(len));
+        for index in 0..plan.count {
+            partial(&mut scratch, index, &mut part);
+            add(&mut total, &part);
+        }
+        crate::buffer::give_back(part);
+    }
+    total
+}
+
 /// `conv2d_weight_grad`: `[N, O, Ho, Wo]` and `[N, C, H, W]` → `[O, C, kh, kw]`.
 pub(crate) fn weight_grad<T: Element>(gy: &Tensor, x: &Tensor, g: &Geometry) -> Tensor {
     let (out_ch, k, plane) = (g.out_channels, g.patch_len(), g.out_plane());
     let shape = [out_ch, g.in_channels, g.kernel_hw.0, g.kernel_hw.1];
     if out_ch * k == 0 || g.batch == 0 {
         return Tensor::from_parts(crate::buffer::zeros::<T>(out_ch * k), &shape);
+    }
+    if channels_last::applies(g) {
+        return channels_last::weight_grad::<T>(gy, x, g);
     }
     let (grad, x) = (Nchw::<T>::of(gy), Nchw::<T>::of(x));
     let plan = Chunks::new(g);
@@ -291,36 +358,9 @@ pub(crate) fn weight_grad<T: Element>(gy: &Tensor, x: &Tensor, g: &Geometry) -> 
         let rhs = MatRef::new(grad_t, width, out_ch, out_ch, 1);
         gemm(lhs, rhs, MatMut::new(dst, k, out_ch, out_ch), false);
     };
-    // The partials are summed in chunk order in their own [K, O] layout (contiguous adds),
-    // and the sum is transposed once into [O, K] at the end.
-    let mut total_t = crate::buffer::zeros::<T>(k * out_ch);
-    let add = |total_t: &mut [T], part: &[T]| {
-        for (t, &v) in total_t.iter_mut().zip(part) {
-            *t += v;
-        }
-    };
-    if plan.parallel {
-        let partials: Vec<Vec<T>> = (0..plan.count)
-            .into_par_iter()
-            .map_init(Scratch::new, |scratch, index| {
-                // The GEMM overwrites every element: no need to zero it.
-                let mut part = crate::buffer::scratch::<T>(out_ch * k);
-                partial(scratch, index, &mut part);
-                part
-            })
-            .collect();
-        for part in partials {
-            add(&mut total_t, &part);
-            crate::buffer::give_back(part);
-        }
-    } else {
-        let (mut scratch, mut part) = (Scratch::new(), crate::buffer::scratch::<T>(out_ch * k));
-        for index in 0..plan.count {
-            partial(&mut scratch, index, &mut part);
-            add(&mut total_t, &part);
-        }
-        crate::buffer::give_back(part);
-    }
+    // The partials are summed in their own [K, O] layout (contiguous adds), and the sum is
+    // transposed once into [O, K] at the end.
+    let total_t = sum_partials(plan, k * out_ch, partial);
     // Every element of `total` is written by the transpose.
     let mut total = crate::buffer::scratch::<T>(out_ch * k);
     for (p, row) in total_t.chunks_exact(out_ch).enumerate() {

@@ -28,8 +28,11 @@
 //! columns that no window reaches get zero gradient), `conv2d_weight_grad` the kernel's.
 //!
 //! All three are computed as im2col + GEMM: see [`im2col`] for the lowering and
-//! [`lowering`] for how images are batched into GEMMs and spread over threads.
+//! [`lowering`] for how images are batched into GEMMs and spread over threads. Inputs with
+//! many channels build their patches channels-last instead ([`channels_last`]), as block
+//! copies rather than element lookups.
 
+pub mod channels_last;
 pub mod im2col;
 pub mod lowering;
 

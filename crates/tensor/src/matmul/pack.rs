@@ -151,6 +151,12 @@ fn pack_whole<T: Element, const W: usize>(src: MatRef<T>, dst: &mut [T]) {
             let column: &mut [T; W] = column.try_into().expect("W entries");
             *column = src.data[start..start + W].try_into().expect("W entries");
         }
+    } else if src.col_stride == 1 && W.is_multiple_of(8) {
+        // Each row is contiguous and the panel is the transpose of the `W × depth` block:
+        // register block transposes (8 × 8 for f32, 4 × 4 for f64). Element by element, this
+        // is a gather of `W` streams; B's panels take it when B is stored by columns, as
+        // the channels-last convolution stores its patches.
+        super::transpose_into(src.data, src.row_stride, W, depth, dst);
     } else if src.col_stride == 1 {
         // Each row is contiguous: step through the `W` rows side by side.
         let rows: [&[T]; W] = std::array::from_fn(|i| {

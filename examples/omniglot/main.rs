@@ -75,7 +75,8 @@ pub struct TrainArgs {
     /// Meta-learning algorithm.
     #[arg(long, value_enum, default_value_t = Algo::Metasgd)]
     pub algo: Algo,
-    /// Drop the second-order term (first-order MAML / first-order Meta-SGD).
+    /// Drop the second-order term (first-order MAML / first-order Meta-SGD); `--algo fomaml`
+    /// and `--algo fometasgd` say the same.
     #[arg(long)]
     pub first_order: bool,
     /// Tasks per meta-iteration.
@@ -160,6 +161,10 @@ pub struct LakeArgs {
 pub enum Algo {
     Metasgd,
     Maml,
+    /// First-order MAML: the same as `--algo maml --first-order`.
+    Fomaml,
+    /// First-order Meta-SGD: the same as `--algo metasgd --first-order`.
+    Fometasgd,
 }
 
 /// A whole number ≥ 1 (clap turns the error into exit code 2).

@@ -105,7 +105,8 @@ pub fn algorithm(algo: Algo, first_order: bool) -> Algorithm {
         (Algo::Metasgd, false) => Algorithm::MetaSgd,
         (Algo::Metasgd, true) => Algorithm::FoMetaSgd,
         (Algo::Maml, false) => Algorithm::Maml,
-        (Algo::Maml, true) => Algorithm::FoMaml,
+        (Algo::Maml, true) | (Algo::Fomaml, _) => Algorithm::FoMaml,
+        (Algo::Fometasgd, _) => Algorithm::FoMetaSgd,
     }
 }
 

@@ -303,25 +303,29 @@ pub(super) fn sum_partials<T: Element>(
     partial: impl Fn(&mut Scratch<T>, usize, &mut [T]) + Sync + Send,
 ) -> Vec<T> {
     let mut total = crate::buffer::zeros::<T>(len);
+    if len == 0 {
+        return total;
+    }
     let add = |total: &mut [T], part: &[T]| {
         for (t, &v) in total.iter_mut().zip(part) {
             *t += v;
         }
     };
     if plan.parallel {
-        let partials: Vec<Vec<T>> = (0..plan.count)
-            .into_par_iter()
-            .map_init(Scratch::new, |scratch, index| {
-                // The partial overwrites every element: no need to zero it.
-                let mut part = crate::buffer::scratch::<T>(len);
-                partial(scratch, index, &mut part);
-                part
-            })
-            .collect();
-        for part in partials {
-            add(&mut total, &part);
-            crate::buffer::give_back(part);
+        // All partials in one buffer of the calling thread: made on the pool's threads as
+        // separate buffers, they would be recycled into this thread's pool when freed here,
+        // and the pool's threads would fault in fresh pages for them on every call.
+        let mut partials = crate::buffer::scratch::<T>(plan.count * len);
+        partials
+            .par_chunks_mut(len)
+            .enumerate()
+            .for_each_init(Scratch::new, |scratch, (index, part)| {
+                partial(scratch, index, part)
+            });
+        for part in partials.chunks_exact(len) {
+            add(&mut total, part);
         }
+        crate::buffer::give_back(partials);
     } else {
         let (mut scratch, mut part) = (Scratch::new(), crate::buffer::scratch::<T>(len));
         for index in 0..plan.count {

@@ -34,7 +34,7 @@ use std::ops::Range;
 
 use super::im2col::{valid_outputs, Nchw};
 use super::lowering::{
-    for_each_chunk, from_channels_outer, prefix, sum_partials, to_channels_outer, Chunks, Scratch,
+    for_each_chunk, from_channels_outer, grad_matrix, prefix, sum_partials, Chunks, Scratch,
 };
 use super::Geometry;
 use crate::element::Element;
@@ -251,14 +251,13 @@ pub(super) fn input_grad<T: Element>(gy: &Tensor, w: &Tensor, g: &Geometry) -> T
         |scratch, (index, dst)| {
             let images = dst.len() / image_len;
             let (first, width) = (index * plan.images, images * plane);
-            let grad_matrix = match contiguous_grad {
-                Some(all) if images == 1 => &all[first * out_ch * plane..][..out_ch * plane],
-                _ => {
-                    let buffer = prefix(&mut scratch.reordered, out_ch * width);
-                    to_channels_outer(grad.skip_images(first), images, g, buffer);
-                    buffer
-                }
-            };
+            let grad_matrix = grad_matrix(
+                contiguous_grad,
+                grad,
+                (first, images),
+                g,
+                &mut scratch.reordered,
+            );
             let grad_t = MatRef::new(grad_matrix, out_ch, width, width, 1).t();
             let rows = prefix(&mut scratch.cols, width * k);
             gemm(grad_t, weight, MatMut::new(rows, width, k, k), false);
@@ -288,14 +287,13 @@ pub(super) fn weight_grad<T: Element>(gy: &Tensor, x: &Tensor, g: &Geometry) -> 
         to_channels_last(x.skip_images(first), images, g, xt);
         let rows = prefix(&mut scratch.cols, width * k);
         im2row(xt, images, g, rows);
-        let grad_matrix = match contiguous_grad {
-            Some(all) if images == 1 => &all[first * out_ch * plane..][..out_ch * plane],
-            _ => {
-                let buffer = prefix(&mut scratch.reordered, out_ch * width);
-                to_channels_outer(grad.skip_images(first), images, g, buffer);
-                buffer
-            }
-        };
+        let grad_matrix = grad_matrix(
+            contiguous_grad,
+            grad,
+            (first, images),
+            g,
+            &mut scratch.reordered,
+        );
         let lhs = MatRef::new(grad_matrix, out_ch, width, width, 1);
         let rhs = MatRef::new(rows, width, k, k, 1);
         gemm(lhs, rhs, MatMut::new(dst, out_ch, k, k), false);

@@ -188,6 +188,28 @@ pub(super) fn from_channels_outer<T: Element>(
     }
 }
 
+/// The output gradient of images `first .. first + images` as the GEMM matrix
+/// `[O, images·Ho·Wo]`: read in place when it is one image of a contiguous tensor
+/// (`contiguous`), else copied channels-outer into `buffer`.
+pub(super) fn grad_matrix<'a, T: Element>(
+    contiguous: Option<&'a [T]>,
+    grad: Nchw<'a, T>,
+    (first, images): (usize, usize),
+    g: &Geometry,
+    buffer: &'a mut Option<PackBuffer<T>>,
+) -> &'a [T] {
+    let len = g.out_channels * g.out_plane();
+    match contiguous {
+        // One contiguous image is already the matrix [O, Ho·Wo].
+        Some(all) if images == 1 => &all[first * len..][..len],
+        _ => {
+            let buffer = prefix(buffer, images * len);
+            to_channels_outer(grad.skip_images(first), images, g, buffer);
+            buffer
+        }
+    }
+}
+
 /// Runs `body(scratch, (chunk index, chunk of out))` over the chunks of `out`, each of
 /// `per_chunk` elements, in parallel when the plan says so.
 pub(super) fn for_each_chunk<T: Element>(
@@ -271,15 +293,13 @@ pub(crate) fn input_grad<T: Element>(gy: &Tensor, w: &Tensor, g: &Geometry) -> T
         |scratch, (index, dst)| {
             let images = dst.len() / image_len;
             let (first, width) = (index * plan.images, images * plane);
-            let grad_matrix = match contiguous_grad {
-                // One contiguous image is already the matrix [O, Ho·Wo].
-                Some(all) if images == 1 => &all[first * out_ch * plane..][..out_ch * plane],
-                _ => {
-                    let buffer = prefix(&mut scratch.reordered, out_ch * width);
-                    to_channels_outer(grad.skip_images(first), images, g, buffer);
-                    buffer
-                }
-            };
+            let grad_matrix = grad_matrix(
+                contiguous_grad,
+                grad,
+                (first, images),
+                g,
+                &mut scratch.reordered,
+            );
             let grad_matrix = MatRef::new(grad_matrix, out_ch, width, width, 1);
             let cols = prefix(&mut scratch.cols, k * width);
             gemm(

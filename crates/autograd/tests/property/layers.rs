@@ -37,6 +37,14 @@ pub fn cases() -> Vec<Case> {
             order: 3,
         },
         Case {
+            // Enough input channels for the channels-last lowering, which the Omniglot net's
+            // 64-channel layers take (`tensor::conv::channels_last`).
+            name: "conv2d with 16 input channels",
+            inputs: || fixed(&[(&[1, 16, 3, 3], Any), (&[2, 16, 2, 2], Any)]),
+            f: |x| x[0].conv2d(&x[1], Conv2dParams::new(2, 1)).tanh(),
+            order: 3,
+        },
+        Case {
             name: "max_pool2d",
             inputs: || fixed(&[(&[1, 2, 4, 4], Separated)]),
             f: |x| x[0].max_pool2d((2, 2), (2, 2), (0, 0)).square(),

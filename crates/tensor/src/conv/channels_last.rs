@@ -19,8 +19,9 @@
 //! ```
 //!
 //! (`G` is the output gradient in the GEMM order of [`super::lowering`], `[O, nb·L]`.) The
-//! GEMM reads `rowsᵀ` and `Gᵀ` through swapped strides; its packing copies them into panels
-//! with register transposes, so neither is transposed in memory.
+//! GEMM reads `rowsᵀ` and `Gᵀ` through swapped strides, so neither is transposed in memory:
+//! its packing copies `Gᵀ`'s contiguous columns as they are, and turns `rows` around with
+//! register block transposes.
 //!
 //! The price is the transpose of the input to channels-last (`C·H·W` values per image,
 //! against `kh·kw·C·Ho·Wo` in the patches) and, for the input gradient, one back. With few

@@ -138,10 +138,10 @@ fn window_rows(g: &Geometry) -> Vec<WindowRow> {
 }
 
 /// Fills `rows` (`[images·Ho·Wo, K]`, row-major) with the patches of `xt`, `images`
-/// channels-last images. Every element of `rows` is written.
-fn im2row<T: Element>(xt: &[T], images: usize, g: &Geometry, rows: &mut [T]) {
+/// channels-last images, whose window rows are `table` (from [`window_rows`]). Every element
+/// of `rows` is written.
+fn im2row<T: Element>(xt: &[T], images: usize, g: &Geometry, table: &[WindowRow], rows: &mut [T]) {
     let (k, image_len) = (g.patch_len(), g.in_channels * g.in_plane());
-    let table = window_rows(g);
     let row_len = k / g.kernel_hw.0;
     let mut patches = rows.chunks_exact_mut(k);
     for b in 0..images {
@@ -160,9 +160,8 @@ fn im2row<T: Element>(xt: &[T], images: usize, g: &Geometry, rows: &mut [T]) {
 
 /// The adjoint of [`im2row`]: adds every non-padding entry of `rows` into the channels-last
 /// position it was copied from, in `dst` (`[images, H, W, C]`, zeroed by the caller).
-fn row2im<T: Element>(rows: &[T], images: usize, g: &Geometry, dst: &mut [T]) {
+fn row2im<T: Element>(rows: &[T], images: usize, g: &Geometry, table: &[WindowRow], dst: &mut [T]) {
     let (k, image_len) = (g.patch_len(), g.in_channels * g.in_plane());
-    let table = window_rows(g);
     let mut patches = rows.chunks_exact(k);
     for b in 0..images {
         let image = dst.get_mut(b * image_len..).unwrap_or(&mut []);
@@ -182,16 +181,20 @@ fn row2im<T: Element>(rows: &[T], images: usize, g: &Geometry, dst: &mut [T]) {
 /// The weight `[O, C, kh, kw]` with each output channel's `[C, kh·kw]` block transposed to
 /// `[kh·kw, C]`: the matrix `W'[O, K]` with `K` ordered `(u, v, c)`.
 fn weight_by_taps<T: Element>(w: &Tensor, g: &Geometry) -> Vec<T> {
-    let (channels, taps) = (g.in_channels, g.kernel_hw.0 * g.kernel_hw.1);
     let w = w.to_contiguous_cow::<T>();
     let mut out = crate::buffer::scratch::<T>(w.len());
-    for (src, dst) in w
-        .chunks_exact(g.patch_len())
-        .zip(out.chunks_exact_mut(g.patch_len()))
-    {
-        transpose_into(src, taps, channels, taps, dst);
-    }
+    let taps = g.kernel_hw.0 * g.kernel_hw.1;
+    transpose_each(&w, (g.in_channels, taps), &mut out);
     out
+}
+
+/// Transposes `src`, a stack of `[rows, cols]` matrices (one per output channel), into
+/// `dst` as the stack of their `[cols, rows]` transposes.
+fn transpose_each<T: Element>(src: &[T], (rows, cols): (usize, usize), dst: &mut [T]) {
+    let len = rows * cols;
+    for (src, dst) in src.chunks_exact(len).zip(dst.chunks_exact_mut(len)) {
+        transpose_into(src, cols, rows, cols, dst);
+    }
 }
 
 /// `conv2d`: `[N, C, H, W]` ⋆ `[O, C, kh, kw]` → `[N, O, Ho, Wo]`. The caller has returned
@@ -203,7 +206,7 @@ pub(super) fn forward<T: Element>(x: &Tensor, w: &Tensor, g: &Geometry) -> Tenso
     let weight = weight_by_taps::<T>(w, g);
     let weight = MatRef::new(&weight, out_ch, k, k, 1);
     let x = Nchw::<T>::of(x);
-    let plan = Chunks::new(g);
+    let (plan, windows) = (Chunks::new(g), window_rows(g));
     for_each_chunk(
         &mut out,
         plan.images * out_ch * plane,
@@ -214,7 +217,7 @@ pub(super) fn forward<T: Element>(x: &Tensor, w: &Tensor, g: &Geometry) -> Tenso
             let xt = prefix(&mut scratch.channels_last, images * image_len);
             to_channels_last(x.skip_images(index * plan.images), images, g, xt);
             let rows = prefix(&mut scratch.cols, width * k);
-            im2row(xt, images, g, rows);
+            im2row(xt, images, g, &windows, rows);
             let rows_t = MatRef::new(rows, width, k, k, 1).t();
             if images == 1 {
                 gemm(
@@ -244,7 +247,7 @@ pub(super) fn input_grad<T: Element>(gy: &Tensor, w: &Tensor, g: &Geometry) -> T
     let weight = MatRef::new(&weight, out_ch, k, k, 1);
     let contiguous_grad = gy.contiguous_slice::<T>();
     let grad = Nchw::<T>::of(gy);
-    let plan = Chunks::new(g);
+    let (plan, windows) = (Chunks::new(g), window_rows(g));
     for_each_chunk(
         &mut out,
         plan.images * image_len,
@@ -264,7 +267,7 @@ pub(super) fn input_grad<T: Element>(gy: &Tensor, w: &Tensor, g: &Geometry) -> T
             gemm(grad_t, weight, MatMut::new(rows, width, k, k), false);
             let xt = prefix(&mut scratch.channels_last, images * image_len);
             xt.fill(T::ZERO);
-            row2im(rows, images, g, xt);
+            row2im(rows, images, g, &windows, xt);
             from_channels_last(xt, g, dst);
         },
     );
@@ -278,7 +281,7 @@ pub(super) fn weight_grad<T: Element>(gy: &Tensor, x: &Tensor, g: &Geometry) -> 
     let image_len = g.in_channels * g.in_plane();
     let contiguous_grad = gy.contiguous_slice::<T>();
     let (grad, x) = (Nchw::<T>::of(gy), Nchw::<T>::of(x));
-    let plan = Chunks::new(g);
+    let (plan, windows) = (Chunks::new(g), window_rows(g));
     // The partial W̄' of chunk `index`: G[O, nb·L] · rows[nb·L, K], into `dst`.
     let partial = |scratch: &mut Scratch<T>, index: usize, dst: &mut [T]| {
         let first = index * plan.images;
@@ -287,7 +290,7 @@ pub(super) fn weight_grad<T: Element>(gy: &Tensor, x: &Tensor, g: &Geometry) -> 
         let xt = prefix(&mut scratch.channels_last, images * image_len);
         to_channels_last(x.skip_images(first), images, g, xt);
         let rows = prefix(&mut scratch.cols, width * k);
-        im2row(xt, images, g, rows);
+        im2row(xt, images, g, &windows, rows);
         let grad_matrix = grad_matrix(
             contiguous_grad,
             grad,
@@ -301,11 +304,9 @@ pub(super) fn weight_grad<T: Element>(gy: &Tensor, x: &Tensor, g: &Geometry) -> 
     };
     let by_taps = sum_partials(plan, out_ch * k, partial);
     // Back from W̄'[o, (u, v, c)] to [o, (c, u, v)]: the inverse of `weight_by_taps`.
-    let (channels, taps) = (g.in_channels, g.kernel_hw.0 * g.kernel_hw.1);
     let mut total = crate::buffer::scratch::<T>(out_ch * k);
-    for (src, dst) in by_taps.chunks_exact(k).zip(total.chunks_exact_mut(k)) {
-        transpose_into(src, channels, taps, channels, dst);
-    }
+    let taps = g.kernel_hw.0 * g.kernel_hw.1;
+    transpose_each(&by_taps, (taps, g.in_channels), &mut total);
     crate::buffer::give_back(by_taps);
     Tensor::from_parts(
         total,

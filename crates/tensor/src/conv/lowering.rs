@@ -387,11 +387,7 @@ pub(crate) fn weight_grad<T: Element>(gy: &Tensor, x: &Tensor, g: &Geometry) -> 
     let total_t = sum_partials(plan, k * out_ch, partial);
     // Every element of `total` is written by the transpose.
     let mut total = crate::buffer::scratch::<T>(out_ch * k);
-    for (p, row) in total_t.chunks_exact(out_ch).enumerate() {
-        for (o, &v) in row.iter().enumerate() {
-            total[o * k + p] = v;
-        }
-    }
+    crate::matmul::transpose_into(&total_t, out_ch, k, out_ch, &mut total);
     crate::buffer::give_back(total_t);
     Tensor::from_parts(total, &shape)
 }

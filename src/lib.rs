@@ -5,6 +5,8 @@
 //! The README follows; its example runs as a doc-test.
 #![doc = include_str!("../README.md")]
 
+pub mod cli;
+
 pub use autograd;
 pub use meta;
 pub use nn;

@@ -8,24 +8,43 @@ use std::time::Instant;
 use autograd::Var;
 use indicatif::{ProgressBar, ProgressStyle};
 use meta::{
-    adapt, sinusoid_eval_tasks, task_seed, Algorithm, AlphaInit, Estimate, Execution, InnerLoop,
-    MetaParams, MetaTrainer, Sinusoid, Tasks,
+    registry, sinusoid_eval_tasks, task_seed, Estimate, Execution, Learner, MetaParams,
+    MetaTrainer, RateInit, Settings, Sinusoid, Tape, Tasks,
 };
 use nn::optim::{Constant, Cosine, Schedule};
-use nn::{mlp, Activation, Adam, Checkpoint, Module, Optimizer};
+use nn::{mlp, Activation, Module};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use tensor::DType;
 
 use crate::svg::{render, Panel};
-use crate::{Algo, Args, Family, LrSchedule};
+use crate::{Args, Family, LrSchedule};
 
-fn algorithm(algo: Algo) -> Algorithm {
+/// The defaults of this example for learner `algo`: one inner step of 0.01 (MAML's sinusoid
+/// setting) and Meta-SGD's α ~ U[0.005, 0.1]; MAML++ and Reptile take five steps, MAML++'s
+/// multi-step loss anneals over the first tenth of the run.
+fn defaults(algo: &str, iters: u64) -> Settings {
+    let base = Settings {
+        inner_steps: 1,
+        inner_lr: 0.01,
+        alpha_init: RateInit::Uniform {
+            low: 0.005,
+            high: 0.1,
+        },
+        multi_step_iters: iters / 10,
+        ..Settings::default()
+    };
     match algo {
-        Algo::Metasgd => Algorithm::MetaSgd,
-        Algo::Maml => Algorithm::Maml,
-        Algo::Fomaml => Algorithm::FoMaml,
-        Algo::Fometasgd => Algorithm::FoMetaSgd,
+        "mamlpp" => Settings {
+            inner_steps: 5,
+            ..base
+        },
+        "reptile" => Settings {
+            inner_steps: 5,
+            inner_lr: 0.02,
+            ..base
+        },
+        _ => base,
     }
 }
 
@@ -48,22 +67,26 @@ fn prepare_output(dir: &Path) -> Result<(), String> {
 pub fn run(args: &Args) -> Result<(), String> {
     let model = mlp(&[1, 40, 40, 1], Activation::Relu);
     let tasks = family(args);
-    let (meta, inner, throughput) = if args.eval_only {
+    let defaults = defaults(&args.learner.algo, args.iters);
+    let (learner, meta, throughput) = if args.eval_only {
         let path = args
             .checkpoint
             .as_ref()
             .expect("clap requires --checkpoint with --eval-only");
-        let (meta, inner) = load(path, &model, args)?;
-        (meta, inner, None)
+        let (learner, meta, _) =
+            meta::restore(path, &model, &defaults).map_err(|e| e.to_string())?;
+        (learner, meta, None)
     } else {
         prepare_output(&args.out)?;
-        let (meta, inner, throughput) = train(args, &model, &tasks)?;
-        (meta, inner, Some(throughput))
+        let (learner, meta, throughput) = train(args, &defaults, &tasks)?;
+        (learner, meta, Some(throughput))
     };
+    let learner = learner.as_ref();
+    let steps = learner.inner_steps();
 
     let eval_tasks = sinusoid_eval_tasks(&tasks, args.eval_tasks as usize, args.eval_seed);
-    let before = meta::evaluate_tasks(&model, &meta, &inner, 0, &eval_tasks);
-    let after = meta::evaluate_tasks(&model, &meta, &inner, inner.steps, &eval_tasks);
+    let before = meta::evaluate_tasks(&model, learner, &meta, 0, &eval_tasks);
+    let after = meta::evaluate_tasks(&model, learner, &meta, steps, &eval_tasks);
     let (before, after) = (Estimate::of(&before), Estimate::of(&after));
     println!(
         "eval mse before adaptation: {:.3} ± {:.3}",
@@ -75,14 +98,17 @@ pub fn run(args: &Args) -> Result<(), String> {
             &figure,
             figure_svg(
                 &model,
+                learner,
                 &meta,
-                &inner,
                 &eval_tasks[..eval_tasks.len().min(3)],
                 args,
             ),
         )
         .map_err(|e| format!("{}: {e}", figure.display()))?;
         println!("figure: {}", figure.display());
+    }
+    if args.shifted_eval {
+        shifted_eval(args, &model, learner, &meta, &eval_tasks);
     }
     if let Some(throughput) = throughput {
         println!("throughput: {throughput:.0} meta-iters/s");
@@ -96,30 +122,21 @@ pub fn run(args: &Args) -> Result<(), String> {
 
 fn train(
     args: &Args,
-    model: &dyn Module,
+    defaults: &Settings,
     tasks: &Sinusoid,
-) -> Result<(MetaParams, InnerLoop, f64), String> {
-    let inner = InnerLoop {
-        algorithm: algorithm(args.algo),
-        steps: args.inner_steps as usize,
-        lr: args.inner_lr,
-        per_step_alpha: args.per_step_alpha,
-    };
-    let mut init_rng = StdRng::seed_from_u64(args.seed);
-    let alpha_init = AlphaInit::Uniform {
-        low: 0.005,
-        high: 0.1,
-    };
-    let meta = MetaParams::init(model, &inner, alpha_init, DType::F32, &mut init_rng);
-    let mut trainer = MetaTrainer {
-        model: Box::new(mlp(&[1, 40, 40, 1], Activation::Relu)),
-        meta,
-        inner,
-        optimizer: Adam::new(args.outer_lr),
-        execution: Execution::Vectorised {
+) -> Result<(Box<dyn Learner>, MetaParams, f64), String> {
+    let settings = args.learner.settings(defaults.clone());
+    let learner = registry::build(&args.learner.algo, &settings)?;
+    let mut trainer = MetaTrainer::new(
+        Box::new(mlp(&[1, 40, 40, 1], Activation::Relu)),
+        learner,
+        args.learner.optimizer(args.outer_lr),
+        Execution::Vectorised {
             chunk: args.chunk as usize,
         },
-    };
+        DType::F32,
+        &mut StdRng::seed_from_u64(args.seed),
+    );
     let curve_path = args.out.join("curve.csv");
     let curve = File::create(&curve_path).map_err(|e| format!("{}: {e}", curve_path.display()))?;
     let mut curve = BufWriter::new(curve);
@@ -168,9 +185,15 @@ fn train(
     );
 
     let checkpoint_path = args.out.join("checkpoint.safetensors");
-    save(&checkpoint_path, &trainer.meta, &inner, args).map_err(|e| e.to_string())?;
+    let metadata = [
+        ("shots", args.shots.to_string()),
+        ("seed", args.seed.to_string()),
+        ("family", format!("{:?}", args.family).to_lowercase()),
+    ];
+    meta::save_training(&checkpoint_path, &trainer, iters as u64, &metadata)
+        .map_err(|e| e.to_string())?;
     println!("checkpoint: {}", checkpoint_path.display());
-    Ok((trainer.meta, inner, throughput))
+    Ok((trainer.learner, trainer.meta, throughput))
 }
 
 /// A progress bar on a terminal; plain lines (twenty per run) otherwise.
@@ -220,62 +243,68 @@ impl Progress {
     }
 }
 
-fn save(path: &Path, meta: &MetaParams, inner: &InnerLoop, args: &Args) -> Result<(), nn::NnError> {
-    let mut checkpoint = Checkpoint::new();
-    checkpoint.add_params("meta", &meta.flatten());
-    checkpoint.set_metadata("algorithm", inner.algorithm.name());
-    checkpoint.set_metadata("inner_steps", inner.steps.to_string());
-    checkpoint.set_metadata("inner_lr", inner.lr.to_string());
-    checkpoint.set_metadata("per_step_alpha", inner.per_step_alpha.to_string());
-    checkpoint.set_metadata("shots", args.shots.to_string());
-    checkpoint.set_metadata("iterations", args.iters.to_string());
-    checkpoint.set_metadata("seed", args.seed.to_string());
-    checkpoint.save(path)
-}
-
-/// θ, α and the inner loop from a checkpoint written by this example.
-fn load(path: &Path, model: &dyn Module, args: &Args) -> Result<(MetaParams, InnerLoop), String> {
-    let checkpoint = Checkpoint::load(path).map_err(|e| e.to_string())?;
-    let field = |key: &str| {
-        checkpoint.metadata(key).ok_or_else(|| {
-            format!(
-                "{}: not a sinusoid checkpoint (no `{key}` in its metadata)",
-                path.display()
-            )
-        })
+/// Evaluation on two families the learner never saw, beside the training family's figure:
+/// amplitudes in [5, 10] (the training range is [0.1, 5]) and phases in [π, 2π] (training:
+/// [0, π]). For learners that choose a step per task (the similarity rule), the mean of what
+/// they chose is printed too, on the training family and on each shifted one.
+fn shifted_eval(
+    args: &Args,
+    model: &dyn Module,
+    learner: &dyn Learner,
+    meta: &MetaParams,
+    familiar: &[meta::Task],
+) {
+    let training = family(args);
+    let pi = std::f64::consts::PI;
+    let families = [
+        (
+            "amplitude [5, 10]",
+            Sinusoid {
+                amplitude: (5.0, 10.0),
+                ..training.clone()
+            },
+        ),
+        (
+            "phase [π, 2π]",
+            Sinusoid {
+                phase: (pi, 2.0 * pi),
+                ..training.clone()
+            },
+        ),
+    ];
+    let report = |label: &str, tasks: &[meta::Task]| {
+        let mse = Estimate::of(&meta::evaluate_tasks(
+            model,
+            learner,
+            meta,
+            learner.inner_steps(),
+            tasks,
+        ));
+        let mut line = format!("eval mse ({label}): {:.3} ± {:.3}", mse.mean, mse.ci95);
+        let summaries: Vec<_> = tasks
+            .iter()
+            .map(|t| learner.summary(model, meta, &t.support))
+            .collect();
+        if let Some(first) = summaries.first().filter(|s| !s.is_empty()) {
+            for (k, (name, _)) in first.iter().enumerate() {
+                let mean = summaries.iter().map(|s| s[k].1).sum::<f64>() / tasks.len() as f64;
+                line += &format!(", mean {name} {mean:.4}");
+            }
+        }
+        println!("{line}");
     };
-    let algorithm = Algorithm::parse(field("algorithm")?)
-        .ok_or_else(|| format!("{}: unknown algorithm", path.display()))?;
-    let number = |key: &str| {
-        field(key)?
-            .parse::<f64>()
-            .map_err(|e| format!("{}: metadata `{key}`: {e}", path.display()))
-    };
-    let inner = InnerLoop {
-        algorithm,
-        steps: number("inner_steps")? as usize,
-        lr: number("inner_lr")?,
-        per_step_alpha: field("per_step_alpha")? == "true",
-    };
-    let template = MetaParams::init(
-        model,
-        &inner,
-        AlphaInit::Constant(0.0),
-        DType::F32,
-        &mut StdRng::seed_from_u64(0),
-    );
-    let flat = checkpoint
-        .params_like("meta", &template.flatten())
-        .map_err(|e| e.to_string())?;
-    let _ = args;
-    Ok((template.unflatten(&flat), inner))
+    report("training family", familiar);
+    for (label, shifted) in &families {
+        let tasks = sinusoid_eval_tasks(shifted, args.eval_tasks as usize, args.eval_seed);
+        report(label, &tasks);
+    }
 }
 
 /// The figure: three evaluation tasks, before and after adaptation.
 fn figure_svg(
     model: &dyn Module,
+    learner: &dyn Learner,
     meta: &MetaParams,
-    inner: &InnerLoop,
     tasks: &[meta::Task],
     args: &Args,
 ) -> String {
@@ -288,7 +317,15 @@ fn figure_svg(
                     .value()
                     .to_vec::<f64>()
             };
-            let adapted = adapt(model, meta, inner, &task.support, 0, false);
+            let steps = learner.inner_steps();
+            let adapted = learner.adapt(model, meta, &task.support, 0, steps, Tape::Off);
+            let adapted = autograd::no_grad(|| {
+                let x = Var::constant(task.query.x.clone());
+                learner
+                    .predict(model, meta, &adapted, &x)
+                    .value()
+                    .to_vec::<f64>()
+            });
             let truth = match &task.query.y {
                 meta::Target::Values(y) => y.to_vec::<f64>(),
                 meta::Target::Labels(_) => unreachable!("sinusoid tasks are regression"),
@@ -307,22 +344,16 @@ fn figure_svg(
                 xs: task.query.x.to_vec::<f64>(),
                 truth,
                 before: predict(&meta.theta),
-                after: predict(&adapted),
+                after: adapted,
                 support,
             }
         })
         .collect::<Vec<_>>();
     let title = format!(
         "{} sinusoid, K = {}, {} inner step(s)",
-        args.algo_name(),
+        learner.name(),
         args.shots,
-        inner.steps
+        learner.inner_steps()
     );
     render(&panels, &title)
-}
-
-impl Args {
-    fn algo_name(&self) -> &'static str {
-        algorithm(self.algo).name()
-    }
 }

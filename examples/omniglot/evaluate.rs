@@ -1,34 +1,15 @@
 //! `omniglot eval` and `omniglot lake`: a trained checkpoint on new tasks.
 
 use meta::omniglot::lake;
-use meta::{task_seed, AlphaInit, Estimate, InnerLoop, MetaParams, TaskSource};
+use meta::{task_seed, Estimate, TaskSource};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
-use tensor::DType;
 
 use crate::setup;
 use crate::{EvalArgs, LakeArgs};
 
-/// θ and α of a checkpoint, shaped for its network.
-fn restore(
-    path: &std::path::Path,
-) -> Result<(nn::layers::Sequential, MetaParams, InnerLoop, usize), String> {
-    let (checkpoint, model, inner, ways) = setup::from_checkpoint(path)?;
-    let template = MetaParams::init(
-        &model,
-        &inner,
-        AlphaInit::Constant(0.0),
-        DType::F32,
-        &mut StdRng::seed_from_u64(0),
-    );
-    let flat = checkpoint
-        .params_like("meta", &template.flatten())
-        .map_err(|e| e.to_string())?;
-    Ok((model, template.unflatten(&flat), inner, ways))
-}
-
 pub fn eval(args: &EvalArgs) -> Result<(), String> {
-    let (model, meta, inner, trained_ways) = restore(&args.checkpoint)?;
+    let (learner, meta, model, trained_ways) = setup::from_checkpoint(&args.checkpoint)?;
     if trained_ways != args.episode.ways {
         return Err(format!(
             "{}: the model has a {trained_ways}-way head; evaluate it with --ways {trained_ways}",
@@ -45,12 +26,10 @@ pub fn eval(args: &EvalArgs) -> Result<(), String> {
     let tasks: Vec<_> = (0..args.tasks)
         .map(|k| tasks.sample(&mut StdRng::seed_from_u64(task_seed(args.seed, k))))
         .collect();
-    let steps = args.inner_steps.unwrap_or(inner.steps);
-    let accuracy = Estimate::of(&meta::evaluate_tasks(&model, &meta, &inner, steps, &tasks));
-    println!(
-        "adapted with {steps} inner step(s) of {}",
-        inner.algorithm.name()
-    );
+    let steps = args.inner_steps.unwrap_or(learner.inner_steps());
+    let learner = learner.as_ref();
+    let accuracy = Estimate::of(&meta::evaluate_tasks(&model, learner, &meta, steps, &tasks));
+    println!("adapted with {steps} inner step(s) of {}", learner.name());
     println!(
         "accuracy: {:.2}% ± {:.2}% ({} tasks, {}-way {}-shot)",
         100.0 * accuracy.mean,
@@ -63,7 +42,7 @@ pub fn eval(args: &EvalArgs) -> Result<(), String> {
 }
 
 pub fn lake(args: &LakeArgs) -> Result<(), String> {
-    let (model, meta, inner, ways) = restore(&args.checkpoint)?;
+    let (learner, meta, model, ways) = setup::from_checkpoint(&args.checkpoint)?;
     if ways != lake::WAYS {
         return Err(format!(
             "{}: the benchmark is 20-way but this model has a {ways}-way head; train one with --ways 20",
@@ -71,12 +50,9 @@ pub fn lake(args: &LakeArgs) -> Result<(), String> {
         ));
     }
     let runs = lake::read_runs(&args.runs).map_err(|e| e.to_string())?;
-    let inner = InnerLoop {
-        steps: args.inner_steps.unwrap_or(inner.steps),
-        ..inner
-    };
+    let steps = args.inner_steps.unwrap_or(learner.inner_steps());
     // Each run is one 20-way 1-shot task: adapt on its 20 training images, classify its tests.
-    let predictions = lake::predict(&model, &meta, &inner, &runs);
+    let predictions = lake::predict(&model, learner.as_ref(), &meta, steps, &runs);
     let score = lake::score(&runs, &predictions);
     let baseline = lake::score(&runs, &lake::nearest_neighbour(&runs));
     for (run, (error, nn_error)) in runs.iter().zip(score.per_run.iter().zip(&baseline.per_run)) {

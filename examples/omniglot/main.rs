@@ -1,5 +1,5 @@
-//! Few-shot classification on Omniglot with Meta-SGD, MAML or first-order MAML, and Lake's
-//! one-shot benchmark.
+//! Few-shot classification on Omniglot with any learner of the registry (Meta-SGD, MAML,
+//! MAML++, Reptile, …), and Lake's one-shot benchmark.
 //!
 //! ```text
 //! cargo run --release --example omniglot -- train --ways 5 --shots 1 --iters 2000
@@ -18,7 +18,8 @@ mod train;
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
+use metagrad::cli::{at_least_two, finite_positive, positive, LearnerArgs};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -72,24 +73,17 @@ pub struct TrainArgs {
     pub episode: EpisodeArgs,
     #[command(flatten)]
     pub data: DataArgs,
-    /// Meta-learning algorithm.
-    #[arg(long, value_enum, default_value_t = Algo::Metasgd)]
-    pub algo: Algo,
-    /// Drop the second-order term (first-order MAML / first-order Meta-SGD); `--algo fomaml`
-    /// and `--algo fometasgd` say the same.
+    #[command(flatten)]
+    pub learner: LearnerArgs,
+    /// Drop the second-order term of `--algo maml` or `metasgd` (the same as `--algo fomaml`
+    /// or `fometasgd`).
     #[arg(long)]
     pub first_order: bool,
     /// Tasks per meta-iteration.
     #[arg(long, default_value_t = 32, value_parser = positive::<usize>)]
     pub meta_batch: usize,
-    /// Inner gradient steps during meta-training.
-    #[arg(long, default_value_t = 1, value_parser = positive::<usize>)]
-    pub inner_steps: usize,
-    /// Inner step size: MAML's fixed α, Meta-SGD's initial α. Default 0.4 up to 5 ways, else 0.1.
-    #[arg(long)]
-    pub inner_lr: Option<f64>,
-    /// Outer (Adam) learning rate.
-    #[arg(long, default_value_t = 1e-3)]
+    /// Outer learning rate.
+    #[arg(long, default_value_t = 1e-3, value_parser = finite_positive)]
     pub outer_lr: f64,
     /// Meta-iterations in total (a resumed run continues up to this number).
     #[arg(long, default_value_t = 2000)]
@@ -133,7 +127,7 @@ pub struct EvalArgs {
     #[arg(long, value_parser = positive::<usize>)]
     pub inner_steps: Option<usize>,
     /// Tasks to evaluate.
-    #[arg(long, default_value_t = 600, value_parser = at_least_two)]
+    #[arg(long, default_value_t = 600, value_parser = at_least_two::<usize>)]
     pub tasks: usize,
     /// Seed of the evaluation tasks.
     #[arg(long, default_value_t = 20_15)]
@@ -157,39 +151,9 @@ pub struct LakeArgs {
     pub threads: Option<usize>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Algo {
-    Metasgd,
-    Maml,
-    /// First-order MAML: the same as `--algo maml --first-order`.
-    Fomaml,
-    /// First-order Meta-SGD: the same as `--algo metasgd --first-order`.
-    Fometasgd,
-}
-
-/// A whole number ≥ 1 (clap turns the error into exit code 2).
-fn positive<T: std::str::FromStr + PartialOrd + From<u8>>(text: &str) -> Result<T, String> {
-    match text.parse::<T>() {
-        Ok(n) if n >= T::from(1) => Ok(n),
-        _ => Err(format!(
-            "expected a whole number of at least 1, got `{text}`"
-        )),
-    }
-}
-
-/// A whole number ≥ 2 (a confidence interval needs two samples).
-fn at_least_two(text: &str) -> Result<usize, String> {
-    match text.parse::<usize>() {
-        Ok(n) if n >= 2 => Ok(n),
-        _ => Err(format!(
-            "expected a whole number of at least 2, got `{text}`"
-        )),
-    }
-}
-
 fn main() {
     // Each subcommand runs on the worker threads, so a meta-step starts its first task on
-    // the thread that runs the loop (`meta::pool`).
+    // the thread that runs the loop (`meta::training::threads`).
     let result = match Cli::parse().command {
         Command::Train(args) => meta::run_on_pool(args.threads, || train::run(&args)),
         Command::Eval(args) => meta::run_on_pool(args.threads, || evaluate::eval(&args)),

@@ -4,14 +4,14 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use meta::omniglot::{rotated, Class, Episode, Omniglot, Sampler, Split};
-use meta::{Algorithm, InnerLoop};
+use meta::{Learner, MetaParams, RateInit, Settings};
 use nn::layers::Sequential;
 use nn::{conv_net, Checkpoint, Downsample};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 
-use crate::{Algo, DataArgs, EpisodeArgs};
+use crate::{DataArgs, EpisodeArgs};
 
 /// The data folders: those given, or the minimal splits beside the repository.
 pub fn roots(args: &DataArgs) -> Result<Vec<PathBuf>, String> {
@@ -100,20 +100,41 @@ pub fn network(hidden: usize, ways: usize) -> Sequential {
     conv_net(1, hidden, ways, 28, Downsample::Stride2)
 }
 
-pub fn algorithm(algo: Algo, first_order: bool) -> Algorithm {
-    match (algo, first_order) {
-        (Algo::Metasgd, false) => Algorithm::MetaSgd,
-        (Algo::Metasgd, true) => Algorithm::FoMetaSgd,
-        (Algo::Maml, false) => Algorithm::Maml,
-        (Algo::Maml, true) | (Algo::Fomaml, _) => Algorithm::FoMaml,
-        (Algo::Fometasgd, _) => Algorithm::FoMetaSgd,
+/// This example's defaults for learner `algo` on `ways`-way tasks and a run of `iters`
+/// meta-iterations: MAML's inner rate (0.4 up to 5 ways, else 0.1) and one inner step; Meta-SGD's
+/// α starts at that rate everywhere; MAML++ takes 5 steps of 0.1 (its paper's setting), the
+/// first third of the run first order, the multi-step loss annealed over the first tenth;
+/// Reptile takes 5 steps.
+pub fn defaults(algo: &str, ways: usize, iters: u64) -> Settings {
+    let lr = if ways <= 5 { 0.4 } else { 0.1 };
+    let base = Settings {
+        inner_steps: 1,
+        inner_lr: lr,
+        alpha_init: RateInit::Constant(lr),
+        multi_step_iters: iters / 10,
+        first_order_iters: iters / 3,
+        ..Settings::default()
+    };
+    match algo {
+        "mamlpp" => Settings {
+            inner_steps: 5,
+            inner_lr: 0.1,
+            ..base
+        },
+        "reptile" => Settings {
+            inner_steps: 5,
+            ..base
+        },
+        _ => base,
     }
 }
 
-/// The network and inner loop a checkpoint was trained with (from its metadata).
-pub fn from_checkpoint(path: &Path) -> Result<(Checkpoint, Sequential, InnerLoop, usize), String> {
+/// The learner a checkpoint was trained with, what it learned, and its network (from the
+/// metadata).
+pub fn from_checkpoint(
+    path: &Path,
+) -> Result<(Box<dyn Learner>, MetaParams, Sequential, usize), String> {
     let checkpoint = Checkpoint::load(path).map_err(|e| e.to_string())?;
-    let inner = meta::read_inner(&checkpoint, path).map_err(|e| e.to_string())?;
     let number = |key: &str| -> Result<usize, String> {
         checkpoint
             .metadata(key)
@@ -126,5 +147,8 @@ pub fn from_checkpoint(path: &Path) -> Result<(Checkpoint, Sequential, InnerLoop
             })
     };
     let (hidden, ways) = (number("hidden")?, number("ways")?);
-    Ok((checkpoint, network(hidden, ways), inner, ways))
+    let model = network(hidden, ways);
+    let (learner, meta, _) =
+        meta::restore(path, &model, &defaults("", ways, 0)).map_err(|e| e.to_string())?;
+    Ok((learner, meta, model, ways))
 }

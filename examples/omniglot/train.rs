@@ -6,11 +6,7 @@ use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use meta::omniglot::Sampler;
-use meta::{
-    task_seed, AlphaInit, Estimate, Execution, InnerLoop, MetaParams, MetaTrainer, TaskSource,
-    Tasks,
-};
-use nn::Adam;
+use meta::{registry, task_seed, Estimate, Execution, MetaTrainer, TaskSource, Tasks};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use tensor::DType;
@@ -39,32 +35,34 @@ pub fn run(args: &TrainArgs) -> Result<(), String> {
     let validation_tasks = setup::sampler(&data, validation_classes, &args.episode, "validation")?;
 
     let ways = args.episode.ways;
-    let inner = InnerLoop {
-        algorithm: setup::algorithm(args.algo, args.first_order),
-        steps: args.inner_steps,
-        lr: args.inner_lr.unwrap_or(if ways <= 5 { 0.4 } else { 0.1 }),
-        per_step_alpha: false,
+    let algo = match (args.learner.algo.as_str(), args.first_order) {
+        (name, false) => name,
+        ("maml" | "fomaml", true) => "fomaml",
+        ("metasgd" | "fometasgd", true) => "fometasgd",
+        (name, true) => {
+            return Err(format!(
+                "--first-order applies to maml and metasgd, not to `{name}`"
+            ))
+        }
     };
-    let model = setup::network(args.hidden, ways);
-    let meta = MetaParams::init(
-        &model,
-        &inner,
-        AlphaInit::Constant(inner.lr),
+    let settings = args
+        .learner
+        .settings(setup::defaults(algo, ways, args.iters));
+    let learner = registry::build(algo, &settings)?;
+    let mut trainer = MetaTrainer::new(
+        Box::new(setup::network(args.hidden, ways)),
+        learner,
+        args.learner.optimizer(args.outer_lr),
+        Execution::PerTask { chunk: 1 },
         DType::F32,
         &mut StdRng::seed_from_u64(args.seed),
     );
     println!(
-        "model: {} parameters (θ), {} learning rates (α)",
-        meta.theta.numel(),
-        meta.alpha.iter().map(|a| a.numel()).sum::<usize>()
+        "model: {} parameters (θ); learner {} learns {} more",
+        trainer.meta.theta.numel(),
+        trainer.learner.name(),
+        trainer.meta.learned.numel()
     );
-    let mut trainer = MetaTrainer {
-        model: Box::new(model),
-        meta,
-        inner,
-        optimizer: Adam::new(args.outer_lr),
-        execution: Execution::PerTask { chunk: 1 },
-    };
     let mut start = 0;
     if let Some(path) = &args.resume {
         let (iteration, _) =
@@ -162,9 +160,9 @@ fn validate(trainer: &MetaTrainer, tasks: &Sampler, count: usize) -> Estimate {
         .collect();
     Estimate::of(&meta::evaluate_tasks(
         trainer.model.as_ref(),
+        trainer.learner.as_ref(),
         &trainer.meta,
-        &trainer.inner,
-        trainer.inner.steps,
+        trainer.learner.inner_steps(),
         &tasks,
     ))
 }

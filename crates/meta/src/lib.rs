@@ -1,34 +1,31 @@
-//! `meta`: meta-learning on top of `nn` — Meta-SGD, MAML and their first-order variants,
-//! task families, the meta-trainer and evaluation.
+//! `meta`: meta-learning on top of `nn` — an open family of learners, task families, the
+//! meta-trainer and evaluation.
 //!
-//! Read the files in this order:
-//! 1. [`task`] — support and query sets, stacking tasks along a task axis.
-//! 2. [`sinusoid`] — the sine-wave regression family (and [`sine`], the `sin` it uses).
-//! 3. [`learner`] — the inner loop of every algorithm, and θ/α as `MetaParams`.
-//! 4. [`trainer`] — meta-batches, vectorised or per task, in parallel and deterministic.
-//! 5. [`pool`] — running the training loop on the worker threads.
-//! 6. [`eval`] — the evaluation protocol and confidence intervals.
-//! 7. [`omniglot`] — the Omniglot data: loading, splits, N-way K-shot tasks, Lake's benchmark.
+//! The crate has three parts, each its own module tree:
+//! 1. [`tasks`] — support and query sets, stacking tasks along a task axis, and the task
+//!    families: [`sinusoid`](tasks::sinusoid) regression and [`omniglot`] classification.
+//! 2. [`learners`] — what a meta-learner is ([`Learner`]), the inner update rule under the
+//!    optimisation-based ones ([`UpdateRule`]), MAML, Meta-SGD, MAML++, Reptile, the
+//!    similarity-scaled step, and the [registry](learners::registry) of names.
+//! 3. [`training`] — the meta-trainer, its worker threads, checkpoints, evaluation.
 //!
-//! The chapters below (`docs/05-meta-sgd.md`, `docs/06-omniglot.md`) derive the algorithm,
-//! draw the tape of one meta-step, and take it to Omniglot.
+//! The chapters below derive Meta-SGD and draw the tape of one meta-step
+//! (`docs/05-meta-sgd.md`), take it to Omniglot (`docs/06-omniglot.md`), and show how a
+//! learner is put together and how to write a new update rule (`docs/07-learners.md`).
 #![doc = include_str!("../../../docs/05-meta-sgd.md")]
 #![doc = include_str!("../../../docs/06-omniglot.md")]
+#![doc = include_str!("../../../docs/07-learners.md")]
 
-pub mod checkpoint;
-pub mod eval;
-pub mod learner;
-pub mod omniglot;
-pub mod pool;
-pub mod sine;
-pub mod sinusoid;
-pub mod task;
-pub mod trainer;
+pub mod learners;
+pub mod tasks;
+pub mod training;
 
-pub use checkpoint::{read_inner, resume_training, save_training};
-pub use eval::{evaluate_tasks, sinusoid_eval_tasks, Estimate};
-pub use learner::{adapt, Algorithm, AlphaInit, InnerLoop, MetaParams};
-pub use pool::run_on_pool;
-pub use sinusoid::{Sinusoid, Wave};
-pub use task::{stack, stack_tasks, Batch, Target, Task, TaskSource};
-pub use trainer::{task_seed, Execution, MetaTrainer, StepReport, Tasks};
+pub use learners::rules::RateInit;
+pub use learners::{registry, Learner, MetaParams, Settings, Tape, UpdateRule};
+pub use tasks::omniglot;
+pub use tasks::sinusoid::{Sinusoid, Wave};
+pub use tasks::{stack, stack_tasks, Batch, Target, Task, TaskSource};
+pub use training::checkpoint::{restore, resume_training, save_training};
+pub use training::eval::{evaluate_tasks, sinusoid_eval_tasks, Estimate};
+pub use training::threads::run_on_pool;
+pub use training::trainer::{task_seed, Execution, MetaTrainer, StepReport, Tasks};

@@ -3,9 +3,7 @@
 
 mod meta_fd;
 
-use meta::{
-    Algorithm, AlphaInit, Batch, Execution, InnerLoop, MetaParams, MetaTrainer, Target, Task,
-};
+use meta::{registry, Batch, Execution, MetaTrainer, RateInit, Settings, Target, Task};
 use nn::{conv_net, Adam, Downsample};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -31,33 +29,25 @@ fn task(rng: &mut StdRng) -> Task {
 
 #[test]
 fn conv_net_meta_gradient_matches_finite_differences() {
-    let inner = InnerLoop {
-        algorithm: Algorithm::MetaSgd,
-        steps: 1,
-        lr: 0.4,
-        per_step_alpha: false,
+    let settings = Settings {
+        alpha_init: RateInit::Uniform {
+            low: 0.2,
+            high: 0.6,
+        },
+        ..Settings::default()
     };
     // MAML's network shape, tiny: 2 filters, 8×8 inputs, 2 classes.
     let model = conv_net(1, 2, 2, 8, Downsample::Stride2);
     let mut rng = StdRng::seed_from_u64(3);
-    let meta = MetaParams::init(
-        &model,
-        &inner,
-        AlphaInit::Uniform {
-            low: 0.2,
-            high: 0.6,
-        },
+    let mut trainer = MetaTrainer::new(
+        Box::new(model),
+        registry::build("metasgd", &settings).unwrap(),
+        Box::new(Adam::new(1e-3)),
+        Execution::PerTask { chunk: 1 },
         DType::F64,
         &mut rng,
     );
     let tasks = vec![task(&mut rng), task(&mut rng)];
-    let mut trainer = MetaTrainer {
-        model: Box::new(model),
-        meta,
-        inner,
-        optimizer: Adam::new(1e-3),
-        execution: Execution::PerTask { chunk: 1 },
-    };
     let analytic: Vec<f64> = trainer
         .meta_gradient(&tasks)
         .grads
@@ -75,7 +65,7 @@ fn conv_net_meta_gradient_matches_finite_differences() {
         );
     }
     // The second-order term is really there: first-order Meta-SGD gives another θ-gradient.
-    trainer.inner.algorithm = Algorithm::FoMetaSgd;
+    trainer.learner = registry::build("fometasgd", &settings).unwrap();
     let first_order: Vec<f64> = trainer
         .meta_gradient(&tasks)
         .grads

@@ -214,7 +214,7 @@ fn errors_name_the_file_and_line() {
 #[test]
 fn adapting_to_each_run_classifies_its_training_images() {
     use meta::omniglot::lake::predict;
-    use meta::{Algorithm, AlphaInit, InnerLoop, MetaParams};
+    use meta::{registry, Settings};
     use nn::{conv_net, Downsample};
     use rand::{rngs::StdRng, SeedableRng};
 
@@ -223,31 +223,22 @@ fn adapting_to_each_run_classifies_its_training_images() {
     let runs = read_runs(&folder).unwrap();
     // An untrained 20-way network, adapted with many plain gradient steps on each run's 20
     // training images: it fits them, and here the test items are those same images.
-    let inner = InnerLoop {
-        algorithm: Algorithm::Maml,
-        steps: 80,
-        lr: 0.5,
-        per_step_alpha: false,
+    let settings = Settings {
+        inner_steps: 80,
+        inner_lr: 0.5,
+        ..Settings::default()
     };
+    let learner = registry::build("maml", &settings).unwrap();
     let model = conv_net(1, 8, WAYS, 28, Downsample::Stride2);
-    let meta = MetaParams::init(
-        &model,
-        &inner,
-        AlphaInit::Constant(0.0),
-        tensor::DType::F32,
-        &mut StdRng::seed_from_u64(0),
-    );
-    let predictions = predict(&model, &meta, &inner, &runs);
+    let meta = learner.init(&model, tensor::DType::F32, &mut StdRng::seed_from_u64(0));
+    let predictions = predict(&model, learner.as_ref(), &meta, 80, &runs);
     assert_eq!(predictions.len(), 2);
     assert!(predictions
         .iter()
         .all(|p| p.len() == WAYS && p.iter().all(|&l| l < WAYS)));
     let adapted = score(&runs, &predictions);
     // Without adaptation the same network is at chance (95% error expected).
-    let unadapted = score(
-        &runs,
-        &predict(&model, &meta, &InnerLoop { steps: 0, ..inner }, &runs),
-    );
+    let unadapted = score(&runs, &predict(&model, learner.as_ref(), &meta, 0, &runs));
     println!(
         "error adapted {:?}, unadapted {:?}",
         adapted.overall, unadapted.overall

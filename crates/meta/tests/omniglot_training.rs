@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use meta::omniglot::{rotated, Episode, Omniglot, Sampler, Split};
 use meta::{
-    evaluate_tasks, task_seed, Algorithm, AlphaInit, Estimate, Execution, InnerLoop, MetaParams,
-    MetaTrainer, TaskSource, Tasks,
+    evaluate_tasks, registry, task_seed, Estimate, Execution, MetaTrainer, RateInit, Settings,
+    TaskSource, Tasks,
 };
 use nn::{conv_net, Adam, Downsample};
 use rand::rngs::StdRng;
@@ -36,27 +36,19 @@ fn a_few_meta_sgd_iterations_on_omniglot_learn_something() {
     let train_tasks = Sampler::new(Arc::clone(&data), rotated(&split.train), episode).unwrap();
     let test_tasks = Sampler::new(Arc::clone(&data), split.test, episode).unwrap();
 
-    let inner = InnerLoop {
-        algorithm: Algorithm::MetaSgd,
-        steps: 1,
-        lr: 0.4,
-        per_step_alpha: false,
+    let settings = Settings {
+        inner_lr: 0.4,
+        alpha_init: RateInit::Constant(0.4),
+        ..Settings::default()
     };
-    let model = conv_net(1, 32, 5, 28, Downsample::Stride2);
-    let meta = MetaParams::init(
-        &model,
-        &inner,
-        AlphaInit::Constant(0.4),
+    let mut trainer = MetaTrainer::new(
+        Box::new(conv_net(1, 32, 5, 28, Downsample::Stride2)),
+        registry::build("metasgd", &settings).unwrap(),
+        Box::new(Adam::new(1e-3)),
+        Execution::PerTask { chunk: 1 },
         DType::F32,
         &mut StdRng::seed_from_u64(0),
     );
-    let mut trainer = MetaTrainer {
-        model: Box::new(model),
-        meta,
-        inner,
-        optimizer: Adam::new(1e-3),
-        execution: Execution::PerTask { chunk: 1 },
-    };
     let mut accuracy = Vec::new();
     for iteration in 0..50 {
         let report = trainer.step_on(Tasks::Drawn {
@@ -82,8 +74,8 @@ fn a_few_meta_sgd_iterations_on_omniglot_learn_something() {
         .collect();
     let held_out = Estimate::of(&evaluate_tasks(
         trainer.model.as_ref(),
+        trainer.learner.as_ref(),
         &trainer.meta,
-        &trainer.inner,
         1,
         &tasks,
     ));

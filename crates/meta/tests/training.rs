@@ -2,8 +2,8 @@
 //! fail (an untrained network adapted in one step is several times worse).
 
 use meta::{
-    evaluate_tasks, sinusoid_eval_tasks, stack_tasks, Algorithm, AlphaInit, Estimate, Execution,
-    InnerLoop, MetaParams, MetaTrainer, Sinusoid, Target, Task, TaskSource,
+    evaluate_tasks, registry, sinusoid_eval_tasks, stack_tasks, Estimate, Execution, MetaTrainer,
+    Settings, Sinusoid, Target, Task, TaskSource,
 };
 use nn::{mlp, Activation, Adam};
 use rand::rngs::StdRng;
@@ -12,41 +12,45 @@ use tensor::DType;
 
 #[test]
 fn a_few_hundred_meta_sgd_iterations_beat_the_unadapted_model() {
-    let inner = InnerLoop {
-        algorithm: Algorithm::MetaSgd,
-        steps: 1,
-        lr: 0.01,
-        per_step_alpha: false,
-    };
     let model = mlp(&[1, 40, 40, 1], Activation::Relu);
     let mut rng = StdRng::seed_from_u64(0);
-    let meta = MetaParams::init(
-        &model,
-        &inner,
-        AlphaInit::Uniform {
-            low: 0.005,
-            high: 0.1,
-        },
+    let mut trainer = MetaTrainer::new(
+        Box::new(mlp(&[1, 40, 40, 1], Activation::Relu)),
+        registry::build("metasgd", &Settings::default()).unwrap(),
+        Box::new(Adam::new(1e-3)),
+        Execution::Vectorised { chunk: 13 },
         DType::F32,
         &mut rng,
     );
+    let learner = registry::build("metasgd", &Settings::default()).unwrap();
     let family = Sinusoid::maml(10);
     let eval = sinusoid_eval_tasks(&family, 100, 99);
-    let untrained = Estimate::of(&evaluate_tasks(&model, &meta, &inner, 1, &eval));
+    let untrained = Estimate::of(&evaluate_tasks(
+        &model,
+        learner.as_ref(),
+        &trainer.meta,
+        1,
+        &eval,
+    ));
 
-    let mut trainer = MetaTrainer {
-        model: Box::new(mlp(&[1, 40, 40, 1], Activation::Relu)),
-        meta,
-        inner,
-        optimizer: Adam::new(1e-3),
-        execution: Execution::Vectorised { chunk: 13 },
-    };
     for _ in 0..400 {
         let tasks: Vec<Task> = (0..25).map(|_| family.sample(&mut rng)).collect();
         trainer.step(&tasks);
     }
-    let before = Estimate::of(&evaluate_tasks(&model, &trainer.meta, &inner, 0, &eval));
-    let after = Estimate::of(&evaluate_tasks(&model, &trainer.meta, &inner, 1, &eval));
+    let before = Estimate::of(&evaluate_tasks(
+        &model,
+        learner.as_ref(),
+        &trainer.meta,
+        0,
+        &eval,
+    ));
+    let after = Estimate::of(&evaluate_tasks(
+        &model,
+        learner.as_ref(),
+        &trainer.meta,
+        1,
+        &eval,
+    ));
     println!("untrained {untrained:?}\nunadapted {before:?}\nadapted {after:?}");
     assert!(
         after.mean < 0.5 * untrained.mean,

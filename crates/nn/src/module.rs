@@ -88,6 +88,13 @@ pub trait Module: Send + Sync {
     fn apply(&self, params: &Params, x: &Var) -> Var {
         self.forward(&Ctx::new(params), x)
     }
+
+    /// The representation the model's last layer reads (its "penultimate features"), in
+    /// training mode. By default the output itself; a [`Sequential`](crate::layers::Sequential)
+    /// stops before its last layer.
+    fn features(&self, params: &Params, x: &Var) -> Var {
+        self.apply(params, x)
+    }
 }
 
 /// Running statistics kept by layers such as batch norm, by full name. Shared behind a mutex

@@ -4,6 +4,7 @@
 use autograd::Var;
 
 use crate::module::{Ctx, Module, ParamSpec};
+use crate::params::Params;
 
 #[derive(Default)]
 pub struct Sequential {
@@ -44,8 +45,20 @@ impl Module for Sequential {
     }
 
     fn forward(&self, ctx: &Ctx, x: &Var) -> Var {
+        self.run(ctx, x, self.layers.len())
+    }
+
+    /// The output of every layer but the last.
+    fn features(&self, params: &Params, x: &Var) -> Var {
+        self.run(&Ctx::new(params), x, self.layers.len().saturating_sub(1))
+    }
+}
+
+impl Sequential {
+    /// The first `count` layers applied to `x`.
+    fn run(&self, ctx: &Ctx, x: &Var, count: usize) -> Var {
         let mut h = x.clone();
-        for (k, layer) in self.layers.iter().enumerate() {
+        for (k, layer) in self.layers.iter().take(count).enumerate() {
             h = layer.forward(&ctx.child(&k.to_string()), &h);
         }
         h

@@ -23,7 +23,7 @@ use crate::error::NnError;
 use crate::params::Params;
 
 /// A first-order optimiser.
-pub trait Optimizer: Send {
+pub trait Optimizer: Send + Sync {
     /// The parameters after one step along `grads` (same names, same order).
     ///
     /// # Panics

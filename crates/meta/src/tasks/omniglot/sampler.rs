@@ -19,7 +19,7 @@ use super::dataset::Omniglot;
 use super::decode::{IMAGE_PIXELS, IMAGE_SIZE};
 use super::error::{OmniglotError, Result};
 use super::split::Class;
-use crate::task::{Batch, Target, Task, TaskSource};
+use crate::tasks::{Batch, Target, Task, TaskSource};
 
 /// The size of a task: N classes, K support and Q query images per class.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

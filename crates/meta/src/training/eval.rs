@@ -1,18 +1,18 @@
 //! Evaluation: adapt to new tasks and measure the adapted model on their query sets.
 //!
-//! The sinusoid protocol (REFERENCES.md): 600 new tasks; adapt on K random points; mean
+//! The sinusoid protocol (as in the Meta-SGD paper's Table 1 and `docs/references.md`): 600 new tasks; adapt on K random points; mean
 //! squared error on 100 equally spaced points in [−5, 5]; report the mean and its 95%
 //! confidence interval, 1.96·s/√n (s the sample standard deviation across tasks).
 
-use autograd::Var;
+use autograd::{no_grad, Var};
 use nn::Module;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use rayon::prelude::*;
 
-use crate::learner::{adapt, InnerLoop, MetaParams};
-use crate::sinusoid::Sinusoid;
-use crate::task::{Target, Task};
+use crate::learners::{Adapted, Learner, MetaParams, Tape};
+use crate::tasks::sinusoid::Sinusoid;
+use crate::tasks::{Target, Task};
 
 /// A mean over tasks with its 95% confidence interval.
 #[derive(Clone, Debug, PartialEq)]
@@ -39,24 +39,32 @@ impl Estimate {
 
 /// The metric of one adapted model on one query set: MSE for regression, accuracy (a fraction)
 /// for classification.
-pub fn query_metric(model: &dyn Module, params: &nn::Params, task: &Task) -> f64 {
-    let prediction = model.apply(params, &Var::constant(task.query.x.clone()));
-    match &task.query.y {
-        Target::Values(y) => nn::mse(&prediction, &Var::constant(y.clone())).item(),
-        Target::Labels(labels) => nn::accuracy(&prediction, labels),
-    }
+pub fn query_metric(
+    model: &dyn Module,
+    learner: &dyn Learner,
+    meta: &MetaParams,
+    adapted: &Adapted,
+    task: &Task,
+) -> f64 {
+    no_grad(|| {
+        let x = Var::constant(task.query.x.clone());
+        let prediction = learner.predict(model, meta, adapted, &x);
+        match &task.query.y {
+            Target::Values(y) => nn::mse(&prediction, &Var::constant(y.clone())).item(),
+            Target::Labels(labels) => nn::accuracy(&prediction, labels),
+        }
+    })
 }
 
-/// Adapts to each task with `steps` inner steps (the training inner loop's α or step size) and
-/// returns the query metric per task, computed in parallel.
+/// Adapts to each task with `steps` inner steps and returns the query metric per task,
+/// computed in parallel. Nothing is recorded beyond what each inner step needs.
 pub fn evaluate_tasks(
     model: &dyn Module,
+    learner: &dyn Learner,
     meta: &MetaParams,
-    inner: &InnerLoop,
     steps: usize,
     tasks: &[Task],
 ) -> Vec<f64> {
-    let inner = InnerLoop { steps, ..*inner };
     // One job per task: with at least as many tasks as threads, the kernels inside a job need
     // not split their work as well (`tensor::parallel`; the results are the same).
     let saturated = tasks.len() >= rayon::current_num_threads();
@@ -64,8 +72,8 @@ pub fn evaluate_tasks(
         .par_iter()
         .map(|task| {
             tensor::parallel::serial_if(saturated, || {
-                let adapted = adapt(model, meta, &inner, &task.support, 0, false);
-                query_metric(model, &adapted, task)
+                let adapted = learner.adapt(model, meta, &task.support, 0, steps, Tape::Off);
+                query_metric(model, learner, meta, &adapted, task)
             })
         })
         .collect()

@@ -12,7 +12,7 @@ use rand::rngs::StdRng;
 use rand::Rng;
 use tensor::{with_dtype, DType, Element, Tensor};
 
-use crate::task::{Batch, Target, Task, TaskSource};
+use crate::tasks::{Batch, Target, Task, TaskSource};
 
 /// A family of sine-wave regression tasks.
 #[derive(Clone, Debug)]
@@ -38,7 +38,7 @@ pub struct Wave {
 
 impl Wave {
     pub fn at(&self, x: f64) -> f64 {
-        self.amplitude * crate::sine::sin(self.frequency * x - self.phase)
+        self.amplitude * crate::tasks::fast_sin::sin(self.frequency * x - self.phase)
     }
 }
 

@@ -1,7 +1,8 @@
-//! The meta-trainer: for a meta-batch of tasks, adapt θ to each task's support set, measure the
-//! adapted model on the query set, and step θ and α along the gradient of the mean query loss.
+//! The meta-trainer: for a meta-batch of tasks, ask the learner for each task's outer
+//! objective (usually: adapt to the support set, the loss on the query set), and step θ and
+//! the learned tensors along the mean of its gradients with any `nn` optimiser.
 //!
-//! Two ways to run a meta-batch (DESIGN.md, "Two ways to run a meta-batch"):
+//! Two ways to run a meta-batch:
 //!
 //! - [`Execution::Vectorised`]: the tasks of a chunk are stacked along a leading task axis and
 //!   θ is broadcast to it, so every matmul of the chunk is one batched matmul. Far fewer,
@@ -17,14 +18,14 @@ use std::borrow::Cow;
 use std::ops::Range;
 
 use autograd::{grad, Var};
-use nn::{Adam, Module, Optimizer, Params};
+use nn::{Module, Optimizer, Params};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use rayon::prelude::*;
-use tensor::Tensor;
+use tensor::{DType, Tensor};
 
-use crate::learner::{adapt, InnerLoop, MetaParams};
-use crate::task::{stack_tasks, Batch, Task, TaskSource};
+use crate::learners::{Learner, MetaParams, Objective, Outer, Progress};
+use crate::tasks::{stack_tasks, Batch, Task, TaskSource};
 
 /// How the tasks of a meta-batch are evaluated.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,13 +44,16 @@ impl Execution {
     }
 }
 
-/// θ, α, the outer optimiser and the settings that tie them together.
+/// What is learned, the learner, the outer optimiser and how a meta-batch is run.
 pub struct MetaTrainer {
     pub model: Box<dyn Module>,
     pub meta: MetaParams,
-    pub inner: InnerLoop,
-    pub optimizer: Adam,
+    pub learner: Box<dyn Learner>,
+    pub optimizer: Box<dyn Optimizer>,
     pub execution: Execution,
+    /// Meta-steps taken (restored on resume); learners whose objective changes over training
+    /// read it.
+    pub iteration: u64,
 }
 
 /// One meta-step's outcome.
@@ -59,8 +63,11 @@ pub struct StepReport {
     pub meta_loss: f64,
     /// For classification tasks, the fraction of query examples the adapted models got right.
     pub query_accuracy: Option<f64>,
-    /// The gradients of `meta_loss` with respect to [`MetaParams::flatten`].
+    /// The gradients of `meta_loss` with respect to [`MetaParams::flatten`] (for a learner
+    /// that gives a direction, that direction).
     pub grads: Params,
+    /// What the learner asked to remember of the batch's tasks, in task order.
+    pub memos: Vec<Tensor>,
 }
 
 /// What one parallel job returns.
@@ -70,6 +77,7 @@ struct ChunkResult {
     correct: usize,
     scored: usize,
     grads: Vec<Tensor>,
+    memos: Vec<Tensor>,
 }
 
 /// The seed of task `index` of a meta-batch whose seed is `batch_seed`: a SplitMix64 step
@@ -132,7 +140,29 @@ impl Tasks<'_> {
 }
 
 impl MetaTrainer {
-    /// The mean query loss over `tasks` and its gradient with respect to θ and α.
+    /// A trainer at iteration 0: θ from the model's initialisers and the learner's learned
+    /// tensors, drawn from `rng`.
+    pub fn new(
+        model: Box<dyn Module>,
+        learner: Box<dyn Learner>,
+        optimizer: Box<dyn Optimizer>,
+        execution: Execution,
+        dtype: DType,
+        rng: &mut StdRng,
+    ) -> MetaTrainer {
+        let meta = learner.init(model.as_ref(), dtype, rng);
+        MetaTrainer {
+            model,
+            meta,
+            learner,
+            optimizer,
+            execution,
+            iteration: 0,
+        }
+    }
+
+    /// The mean outer loss over `tasks` and its gradient with respect to θ and the learned
+    /// tensors.
     pub fn meta_gradient(&self, tasks: &[Task]) -> StepReport {
         self.meta_gradient_of(Tasks::Given(tasks))
     }
@@ -159,13 +189,18 @@ impl MetaTrainer {
             })
             .collect();
         // The rest of the step runs on this thread alone: keep the others from falling
-        // asleep before the next step's chunks (see `pool`).
-        crate::pool::keep_awake();
+        // asleep before the next step's chunks (see `threads`).
+        crate::training::threads::keep_awake();
         // Sum in chunk order, whatever thread computed what.
         let mut chunk_results = per_chunk.into_iter();
         let first = chunk_results.next().expect("at least one chunk");
-        let (mut loss, mut correct, mut scored, mut sums) =
-            (first.loss, first.correct, first.scored, first.grads);
+        let (mut loss, mut correct, mut scored, mut sums, mut memos) = (
+            first.loss,
+            first.correct,
+            first.scored,
+            first.grads,
+            first.memos,
+        );
         for chunk in chunk_results {
             loss += chunk.loss;
             correct += chunk.correct;
@@ -173,6 +208,7 @@ impl MetaTrainer {
             for (sum, g) in sums.iter_mut().zip(&chunk.grads) {
                 sum.add_assign(g);
             }
+            memos.extend(chunk.memos);
         }
         let scale = 1.0 / count as f64;
         let flat = self.meta.flatten();
@@ -186,57 +222,53 @@ impl MetaTrainer {
             meta_loss: loss * scale,
             query_accuracy: (scored > 0).then(|| correct as f64 / scored as f64),
             grads,
+            memos,
         }
     }
 
-    /// The summed query loss of tasks `range`, its gradient (summed over tasks), and how
+    /// The summed outer loss of tasks `range`, its gradient (summed over tasks), and how
     /// many query examples the adapted models classified correctly.
     fn chunk_gradient(&self, tasks: &Tasks, range: Range<usize>) -> ChunkResult {
         let leaves = self.meta.to_leaves();
-        let model = self.model.as_ref();
+        let (model, learner) = (self.model.as_ref(), self.learner.as_ref());
+        let progress = Progress {
+            iteration: self.iteration,
+        };
         let count = range.len();
-        let (loss, correct, scored) = match self.execution {
+        let mut sum = ChunkSum::default();
+        match self.execution {
             Execution::Vectorised { .. } => {
                 let (support, query) = tasks.stacked(range);
-                let adapted = adapt(
-                    model,
-                    &leaves.per_task(count),
-                    &self.inner,
-                    &support,
-                    count,
-                    true,
-                );
-                let prediction = model.apply(&adapted, &Var::constant(query.x.clone()));
-                let loss = query.loss(&prediction, count);
-                (loss, query.correct(&prediction), query.labelled())
+                let stacked = leaves.per_task(count);
+                let outer = learner.outer(model, &stacked, &support, &query, count, progress);
+                sum.add(outer, &query);
             }
             Execution::PerTask { .. } => {
-                let (mut total, mut correct, mut scored) = (None::<Var>, 0, 0);
                 for task in tasks.slice(range).iter() {
-                    let adapted = adapt(model, &leaves, &self.inner, &task.support, 0, true);
-                    let prediction = model.apply(&adapted, &Var::constant(task.query.x.clone()));
-                    let loss = task.query.loss(&prediction, 0);
-                    correct += task.query.correct(&prediction);
-                    scored += task.query.labelled();
-                    total = Some(match total {
-                        Some(sum) => &sum + &loss,
-                        None => loss,
-                    });
+                    let outer =
+                        learner.outer(model, &leaves, &task.support, &task.query, 0, progress);
+                    sum.add(outer, &task.query);
                 }
+            }
+        }
+        let (loss, grads) = match (sum.loss, sum.direction) {
+            (Some(loss), None) => {
+                let grads = grad(&[&loss], &leaves.vars(), false)
+                    .unwrap_or_else(|e| panic!("meta-gradient: {e}"));
                 (
-                    total.expect("a chunk has at least one task"),
-                    correct,
-                    scored,
+                    loss.item(),
+                    grads.into_iter().map(|g| g.value().clone()).collect(),
                 )
             }
+            (None, Some(direction)) => (sum.reported, direction),
+            _ => panic!("meta-gradient: a learner gave both a loss and a direction"),
         };
-        let grads =
-            grad(&[&loss], &leaves.vars(), false).unwrap_or_else(|e| panic!("meta-gradient: {e}"));
         ChunkResult {
-            loss: loss.item(),
-            correct,
-            scored,
-            grads: grads.into_iter().map(|g| g.value().clone()).collect(),
+            loss,
+            correct: sum.correct,
+            scored: sum.scored,
+            grads,
+            memos: sum.memos,
         }
     }
 
@@ -252,6 +284,48 @@ impl MetaTrainer {
         let report = self.meta_gradient_of(tasks);
         let updated = self.optimizer.step(&self.meta.flatten(), &report.grads);
         self.meta = self.meta.unflatten(&updated);
+        self.learner.remember(&report.memos);
+        self.iteration += 1;
         report
+    }
+}
+
+/// The outer objectives of a chunk's tasks, added up in task order.
+#[derive(Default)]
+struct ChunkSum {
+    /// The summed losses to differentiate.
+    loss: Option<Var>,
+    /// The summed directions, and their summed reported losses.
+    direction: Option<Vec<Tensor>>,
+    reported: f64,
+    correct: usize,
+    scored: usize,
+    memos: Vec<Tensor>,
+}
+
+impl ChunkSum {
+    fn add(&mut self, outer: Outer, query: &Batch) {
+        self.correct += query.correct(&outer.prediction);
+        self.scored += query.labelled();
+        self.memos.extend(outer.memos);
+        match outer.objective {
+            Objective::Loss(loss) => {
+                self.loss = Some(match self.loss.take() {
+                    Some(sum) => &sum + &loss,
+                    None => loss,
+                });
+            }
+            Objective::Direction { loss, grads } => {
+                self.reported += loss;
+                match &mut self.direction {
+                    Some(sums) => {
+                        for (sum, g) in sums.iter_mut().zip(&grads) {
+                            sum.add_assign(g);
+                        }
+                    }
+                    None => self.direction = Some(grads),
+                }
+            }
+        }
     }
 }

@@ -31,8 +31,8 @@ use tensor::Tensor;
 use super::decode::{load_image, IMAGE_PIXELS, IMAGE_SIZE};
 use super::error::{io_error, OmniglotError, Result};
 use super::sampler::images_batch;
-use crate::learner::{adapt, InnerLoop, MetaParams};
-use crate::task::Batch;
+use crate::learners::{Learner, MetaParams, Tape};
+use crate::tasks::Batch;
 
 /// Classes (and test items) per run.
 pub const WAYS: usize = 20;
@@ -165,20 +165,21 @@ fn numbered(path: &str, run: &str, stem: &str) -> Option<usize> {
     digits.parse().ok()
 }
 
-/// Adapts `meta` to each run's 20 training images — one 20-way 1-shot task — with the inner
-/// loop `inner`, and classifies the run's 20 test images. Runs are independent and are
-/// adapted in parallel.
+/// Adapts `meta` to each run's 20 training images — one 20-way 1-shot task — with `learner`
+/// taking `steps` inner steps, and classifies the run's 20 test images. Runs are independent
+/// and are adapted in parallel.
 pub fn predict(
     model: &dyn Module,
+    learner: &dyn Learner,
     meta: &MetaParams,
-    inner: &InnerLoop,
+    steps: usize,
     runs: &[Run],
 ) -> Vec<Vec<usize>> {
     runs.par_iter()
         .map(|run| {
-            let adapted = adapt(model, meta, inner, &run.support, 0, false);
-            model
-                .apply(&adapted, &Var::constant(run.test.clone()))
+            let adapted = learner.adapt(model, meta, &run.support, 0, steps, Tape::Off);
+            let test = Var::constant(run.test.clone());
+            autograd::no_grad(|| learner.predict(model, meta, &adapted, &test))
                 .value()
                 .argmax(-1)
         })

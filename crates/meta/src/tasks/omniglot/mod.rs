@@ -8,7 +8,7 @@
 //!    order ([`Omniglot::load`]), optionally through a binary cache ([`Omniglot::load_cached`]).
 //! 3. `split` — training / validation / test classes by alphabet or by character, and the
 //!    rotation augmentation ([`Split`], [`rotated`]).
-//! 4. `sampler` — seeded N-way K-shot tasks, a [`TaskSource`](crate::TaskSource)
+//! 4. `sampler` — seeded N-way K-shot tasks, a [`TaskSource`](crate::tasks::TaskSource)
 //!    ([`Sampler`]).
 //! 5. [`lake`] — Lake's 20-way one-shot benchmark: its runs, its score, a baseline.
 //!

@@ -1,9 +1,17 @@
-//! Tasks: a support set to adapt on and a query set to be judged on.
+//! Tasks: a support set to adapt on and a query set to be judged on, and the task families.
+//!
+//! - this file — [`Task`], [`Batch`], [`TaskSource`] and stacking;
+//! - [`sinusoid`] — sine-wave regression (with [`fast_sin`], the `sin` its targets use);
+//! - [`omniglot`] — handwritten characters: loading, splits, N-way K-shot tasks, Lake's runs.
 //!
 //! A [`Batch`] is inputs plus targets: real values (regression, MSE loss) or class labels
 //! (classification, cross-entropy loss). Batches of several tasks of the same size can be
 //! [stacked](stack) along a new leading *task axis*, so one pass of the model — with one
 //! parameter set per task — serves them all.
+
+pub mod fast_sin;
+pub mod omniglot;
+pub mod sinusoid;
 
 use autograd::Var;
 use rand::rngs::StdRng;

@@ -1,0 +1,32 @@
+//! Learners: how a task adapts what meta-training learned, and what the outer step follows.
+//!
+//! Read in this order:
+//! 1. [`MetaParams`] — θ, and everything else learned, in one named collection.
+//! 2. [`Learner`] — the trait every meta-learner implements: adapt, predict, outer objective.
+//! 3. [`UpdateRule`] and [`inner_loop`] — the inner step under every optimisation-based
+//!    learner, and the loop that runs it.
+//! 4. [`rules`] — MAML's fixed rate, Meta-SGD's per-parameter rates, MAML++'s per-layer
+//!    per-step rates, the similarity-scaled step.
+//! 5. [`GradientLearner`], [`MamlPlusPlus`], [`Reptile`] — the learners built on them.
+//! 6. [`registry`] — the learners by name, as the examples' `--algo` reads them.
+//!
+//! The chapter `docs/07-learners.md` builds a new rule from scratch.
+
+mod gradient;
+mod inner_loop;
+mod learner;
+mod maml_plus_plus;
+mod meta_params;
+pub mod registry;
+mod reptile;
+mod rule;
+pub mod rules;
+
+pub use gradient::GradientLearner;
+pub use inner_loop::inner_loop;
+pub use learner::{Adapted, Learner, Objective, Outer, Progress, Tape};
+pub use maml_plus_plus::MamlPlusPlus;
+pub use meta_params::MetaParams;
+pub use registry::Settings;
+pub use reptile::Reptile;
+pub use rule::{each_entry, RuleState, Step, TaskStart, UpdateRule};

@@ -6,7 +6,7 @@
 //! | [`Sinusoid::maml`] | U[0.1, 5] | U[0, π] | 1 | U[−5, 5] |
 //! | [`Sinusoid::meta_sgd`] | U[0.1, 5] | U[0, π] | U[0.8, 1.2] | U[−5, 5] |
 //!
-//! (The Meta-SGD frequency range is taken from a reimplementation; see REFERENCES.)
+//! (The Meta-SGD frequency range is taken from a reimplementation; see `docs/references.md`.)
 
 use rand::rngs::StdRng;
 use rand::Rng;

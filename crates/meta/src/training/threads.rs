@@ -1,25 +1,23 @@
 //! Running a training loop on the worker threads themselves.
 //!
 //! A meta-step cuts its meta-batch into chunks that run on rayon's threads
-//! ([`crate::trainer`]). Called from a thread outside the pool (a program's main thread), each
-//! step hands every chunk to the pool and sleeps until they are all done: two hand-overs
-//! between threads per step, each a wake-up through the kernel. With the step itself running
-//! on one of the pool's threads, that thread takes the first chunk at once and the other
-//! threads take the rest. For the vectorised sinusoid step (two chunks of ≈ 13 tasks, a few
-//! hundred microseconds each) that was 8–13% more meta-iterations per second.
+//! ([`crate::training::trainer`]). Called from a thread outside the pool (a program's main
+//! thread), each step hands every chunk to the pool and sleeps until they are all done: two
+//! hand-overs between threads per step, each a wake-up through the kernel. With the step itself
+//! running on one of the pool's threads ([`run_on_pool`]), that thread takes the first chunk at
+//! once and the other threads take the rest. For short steps (the vectorised sinusoid step is
+//! two chunks of a few hundred microseconds) the hand-overs are a visible share of the time.
 //!
 //! Between two steps the thread that runs the loop works alone for a while (summing the
 //! chunks' gradients, the optimiser step, drawing the next tasks), and rayon puts an idle
-//! thread to sleep after a few dozen polls. Waking it for the next step's chunk took
-//! ≈ 12 µs here (a futex wake, and on this virtual machine a halted virtual CPU to
-//! resume), and the woken thread starts on cold caches. So after each step's parallel part
-//! the trainer calls [`keep_awake`]: the pool's other threads keep polling for work for up
-//! to [`SPIN_FOR`] instead of sleeping, and take the next chunk within a microsecond. On
-//! two threads that was 2–7% more sinusoid meta-iterations per second in alternating runs
-//! (docs/results.md, fifth session). Runtimes for
-//! parallel loops do the same: GNU OpenMP spins 300,000 rounds before it sleeps
-//! (`GOMP_SPINCOUNT`), Intel's for 200 ms (`KMP_BLOCKTIME`). The price is that much CPU
-//! time on the other cores, at most [`SPIN_FOR`] per step.
+//! thread to sleep after a few dozen polls; waking it for the next step's chunk costs a futex
+//! wake (and, on a virtual machine, resuming a halted virtual CPU), and the woken thread starts
+//! on cold caches. So after each step's parallel part the trainer calls [`keep_awake`]: the
+//! pool's other threads keep polling for work for up to [`SPIN_FOR`] instead of sleeping, and
+//! take the next chunk within a microsecond. Runtimes for parallel loops do the same: GNU
+//! OpenMP spins 300,000 rounds before it sleeps (`GOMP_SPINCOUNT`), Intel's for 200 ms
+//! (`KMP_BLOCKTIME`). The price is that much CPU time on the other cores, at most
+//! [`SPIN_FOR`] per step. (What both measures gained is in `docs/results.md`.)
 
 use std::time::{Duration, Instant};
 

@@ -7,8 +7,10 @@
 //!
 //! The table is cut by family: `pointwise.rs` (element-wise and fused primitives),
 //! `shapes.rs` (reductions, movement, linear algebra), `layers.rs` (normalisation,
-//! convolution, pooling, composites); `strategies.rs` draws the inputs.
+//! convolution, pooling, composites); `strategies.rs` draws the inputs. `coverage.rs` checks
+//! the table against the list of primitives in `ops/mod.rs`.
 
+mod coverage;
 mod layers;
 mod pointwise;
 mod shapes;

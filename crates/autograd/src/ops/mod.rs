@@ -20,6 +20,10 @@
 //! | `powf` | [`unary`] | g·p·xᵖ⁻¹ |
 //! | `add_scalar` | [`unary`] | g |
 //! | `mul_scalar` | [`unary`] | c·g |
+//! | `log1p` | [`special`] | g/(1 + x) |
+//! | `expm1` | [`special`] | g·(y + 1) |
+//! | `softplus` | [`special`] | g·σ(x) |
+//! | `erf` | [`special`] | g·(2/√π)·e^{−x²} |
 //! | `add` | [`binary`] | g, g (each summed to its input's shape by the engine) |
 //! | `sub` | [`binary`] | g, −g |
 //! | `mul` | [`binary`] | g·b, g·a |
@@ -55,6 +59,7 @@
 //! and normalisations in `nn` — is a [`composite`]: written with these, so it needs no
 //! backward rule of its own.
 
+pub mod activation;
 pub mod binary;
 pub mod composite;
 pub mod conv;
@@ -65,6 +70,7 @@ pub mod movement;
 pub mod norm;
 pub mod overload;
 pub mod reduce;
+pub mod special;
 pub mod unary;
 
 use smallvec::smallvec;

@@ -30,6 +30,7 @@
 //! | `div` | [`binary`] | g/b, −g·y/b |
 //! | `select` | [`binary`] | select(mask, g, 0), select(mask, 0, g) |
 //! | `sum` | [`reduce`] | g broadcast back over the summed axes |
+//! | `cumsum` | [`reduce`] | flip(cumsum(flip(g))): running sums of g from the far end |
 //! | `reshape` | [`movement`] | g reshaped back (also unsqueeze, squeeze, flatten) |
 //! | `permute` | [`movement`] | g permuted by the inverse permutation |
 //! | `broadcast_to` | [`movement`] | g (the engine sums it to the input's shape) |
@@ -69,6 +70,7 @@ pub mod linalg;
 pub mod movement;
 pub mod norm;
 pub mod overload;
+pub mod rearrange;
 pub mod reduce;
 pub mod special;
 pub mod unary;

@@ -286,3 +286,66 @@ fn where_masked_fill_and_tensor_clamp_by_hand() {
     assert_eq!(g[1].value().to_vec::<f64>(), [1.0, 0.0, 0.0, 0.0]);
     assert_eq!(g[2].value().to_vec::<f64>(), [0.0, 0.0, 1.0, 1.0]);
 }
+
+/// `(v − mean) / √(var + eps) · w + b` over one slice, by a loop.
+fn standardized(slice: &[f64], eps: f64) -> Vec<f64> {
+    let n = slice.len() as f64;
+    let mean = slice.iter().sum::<f64>() / n;
+    let var = slice.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
+    slice
+        .iter()
+        .map(|v| (v - mean) / (var + eps).sqrt())
+        .collect()
+}
+
+#[test]
+fn layer_norm_and_group_norm_against_loops() {
+    let (values, x) = block(); // [2, 3, 4]
+    let eps = 1e-3;
+    // Layer norm over [3, 4]: each sample of 12, then weight and bias of shape [3, 4].
+    let w: Vec<f64> = (0..12).map(|k| 0.5 + 0.1 * k as f64).collect();
+    let b: Vec<f64> = (0..12).map(|k| 0.2 * k as f64 - 1.0).collect();
+    let expected: Vec<f64> = values
+        .chunks(12)
+        .flat_map(|sample| standardized(sample, eps))
+        .enumerate()
+        .map(|(k, v)| v * w[k % 12] + b[k % 12])
+        .collect();
+    let (wv, bv) = (matrix(&w, &[3, 4]), matrix(&b, &[3, 4]));
+    assert_close(
+        &x.layer_norm(&[3, 4], Some(&wv), Some(&bv), eps),
+        &expected,
+        "layer_norm",
+    );
+    let last_axis: Vec<f64> = values
+        .chunks(4)
+        .flat_map(|row| standardized(row, eps))
+        .collect();
+    assert_close(
+        &x.layer_norm(&[4], None, None, eps),
+        &last_axis,
+        "layer_norm, last axis",
+    );
+    // Group norm of [N = 2, C = 4, 3] in 2 groups: each sample's channels {0, 1} and {2, 3}
+    // (6 values each), then a per-channel weight and bias.
+    let x = matrix(&values, &[2, 4, 3]);
+    let cw = [1.0, -0.5, 2.0, 0.25];
+    let cb = [0.0, 1.0, -1.0, 0.5];
+    let expected: Vec<f64> = values
+        .chunks(6)
+        .flat_map(|group| standardized(group, eps))
+        .enumerate()
+        .map(|(k, v)| {
+            let channel = (k / 3) % 4;
+            v * cw[channel] + cb[channel]
+        })
+        .collect();
+    let y = x.group_norm(2, Some(&var(&cw)), Some(&var(&cb)), eps);
+    assert_close(&y, &expected, "group_norm");
+}
+
+#[test]
+#[should_panic(expected = "group_norm: 3 groups for an input of shape [2, 4, 3]")]
+fn group_norm_needs_groups_that_divide_the_channels() {
+    matrix(&[0.0; 24], &[2, 4, 3]).group_norm(3, None, None, 1e-5);
+}

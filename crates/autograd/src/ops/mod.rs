@@ -69,6 +69,7 @@ pub mod index;
 pub mod linalg;
 pub mod movement;
 pub mod norm;
+pub mod normalization;
 pub mod overload;
 pub mod rearrange;
 pub mod reduce;

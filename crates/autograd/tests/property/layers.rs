@@ -23,6 +23,33 @@ pub fn cases() -> Vec<Case> {
             f: |x| (&x[0].normalize_channels(0.1) * &x[1]).tanh(),
             order: 3,
         },
+        Case {
+            name: "layer_norm with weight and bias",
+            inputs: || fixed(&[(&[2, 2, 3], Any), (&[2, 3], Any), (&[2, 3], Any)]),
+            f: |x| {
+                x[0].layer_norm(&[2, 3], Some(&x[1]), Some(&x[2]), 1e-3)
+                    .sin()
+            },
+            order: 3,
+        },
+        Case {
+            name: "layer_norm over the last axis, no affine",
+            inputs: || fixed(&[(&[3, 4], Any)]),
+            f: |x| x[0].layer_norm(&[4], None, None, 0.1).square(),
+            order: 3,
+        },
+        Case {
+            name: "group_norm",
+            inputs: || fixed(&[(&[2, 4, 2, 1], Any), (&[4], Any), (&[4], Any)]),
+            f: |x| x[0].group_norm(2, Some(&x[1]), Some(&x[2]), 1e-3).tanh(),
+            order: 3,
+        },
+        Case {
+            name: "group_norm, one channel per group (instance norm)",
+            inputs: || fixed(&[(&[1, 2, 3], Any)]),
+            f: |x| x[0].group_norm(2, None, None, 0.1).sin(),
+            order: 3,
+        },
         // ----- convolution and pooling -----
         Case {
             name: "conv2d",

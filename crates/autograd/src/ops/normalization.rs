@@ -94,7 +94,7 @@ impl Var {
         eps: f64,
     ) -> Var {
         assert!(
-            self.ndim() >= 2 && groups > 0 && self.shape()[1] % groups == 0,
+            self.ndim() >= 2 && groups > 0 && self.shape()[1].is_multiple_of(groups),
             "group_norm: {groups} groups for an input of shape {:?} (expected [N, C, …] with \
              C a multiple of the groups)",
             self.shape()

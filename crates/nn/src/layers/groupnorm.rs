@@ -71,7 +71,7 @@ impl GroupNorm {
     /// If `groups` does not divide `channels`.
     pub fn new(groups: usize, channels: usize) -> GroupNorm {
         assert!(
-            groups > 0 && channels % groups == 0,
+            groups > 0 && channels.is_multiple_of(groups),
             "GroupNorm: {groups} groups do not divide {channels} channels"
         );
         GroupNorm {

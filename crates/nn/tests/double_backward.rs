@@ -9,7 +9,7 @@
 //! cross-entropy for the full network), so no second derivative vanishes by construction.
 
 use autograd::{check_grads, CheckOptions, Var};
-use nn::layers::{BatchNorm, Conv2d, GroupNorm, LayerNorm, Linear, MaxPool2d};
+use nn::layers::{AdaptiveAvgPool2d, BatchNorm, Conv2d, GroupNorm, LayerNorm, Linear, MaxPool2d};
 use nn::{conv_net, cross_entropy, mse, Downsample, Module, Params};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -100,6 +100,25 @@ fn conv2d_strides_and_paddings() {
             30 + k as u64,
         );
     }
+}
+
+#[test]
+fn conv2d_dilated_grouped_and_depthwise() {
+    let dilated = Conv2d::new(2, 3, 2).dilation(2).padding(1);
+    check_module(&dilated, normal(&[1, 2, 5, 5], 1.0, 24), 34);
+    let grouped = Conv2d::new(4, 2, 3).groups(2).stride(2);
+    check_module(&grouped, normal(&[2, 4, 5, 5], 1.0, 25), 35);
+    let depthwise = Conv2d::new(3, 6, 3).groups(3).padding(1).dilation(2);
+    check_module(&depthwise, normal(&[1, 3, 4, 4], 1.0, 26), 36);
+}
+
+#[test]
+fn adaptive_avg_pool() {
+    check_module(
+        &AdaptiveAvgPool2d::new((2, 3)),
+        normal(&[2, 2, 5, 4], 1.0, 27),
+        37,
+    );
 }
 
 #[test]

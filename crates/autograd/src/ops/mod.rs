@@ -64,6 +64,7 @@ pub mod activation;
 pub mod binary;
 pub mod composite;
 pub mod conv;
+pub mod conv_grouped;
 pub mod fused;
 pub mod index;
 pub mod linalg;

@@ -56,9 +56,14 @@
 //! | `mul_sum_to` | [`fused`] | g·b, g·a at the product's shape |
 //! | `relu_backward` | [`fused`] | relu_backward(g, x) |
 //!
-//! Everything else — sub-views, max, max-pool, gather, softmax, log-softmax, and the losses
-//! and normalisations in `nn` — is a [`composite`]: written with these, so it needs no
-//! backward rule of its own.
+//! Everything else is a composite, written with these and needing no backward rule of its
+//! own: sub-views, `max`, `max_pool2d`, `gather` (takes); `softmax`, `log_softmax`,
+//! `logsumexp`, `sqrt`, `abs`, `clamp`, `clamp_between`, `maximum`, `leaky_relu` and the
+//! masks `where_mask`, `masked_fill` ([`composite`]); `silu`, `elu`, `gelu`, `gelu_tanh`
+//! ([`activation`]); `mean`, `prod`, `var`, `std`, `norm` ([`reduce`]); `flip`, `roll`,
+//! `repeat` ([`rearrange`]); `layer_norm`, `group_norm` ([`normalization`]);
+//! `conv2d_grouped` (dilation, groups) and `adaptive_avg_pool2d` ([`conv_grouped`]); and the
+//! losses and layers of `nn`.
 
 pub mod activation;
 pub mod binary;

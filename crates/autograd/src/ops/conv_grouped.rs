@@ -78,6 +78,8 @@ impl Var {
     /// If an operand is not 4-d, `groups` or a dilation is 0, `groups` does not divide the
     /// input and output channels, the weight's channels are not `C/groups`, or the sizes do
     /// not fit (as [`Var::conv2d`]); the message names the op and the shapes.
+    // Bilinear: ∂L/∂x = conv2d_input_grad(g, dilated w) per group, and ∂L/∂w the weight
+    // gradient per group with the taps between the dilated ones dropped (narrow ↔ pad).
     // NOTE: each group is its own convolution, so a depthwise convolution of many channels
     // makes many small ones; a native grouped kernel would be faster there.
     pub fn conv2d_grouped(&self, weight: &Var, p: Conv2dParams, grouping: ConvGrouping) -> Var {

@@ -48,6 +48,8 @@ impl Var {
     /// # Panics
     /// If `normalized_shape` is not the input's trailing shape, or `weight` or `bias` is not
     /// of `normalized_shape` (the message names the shapes).
+    // ∂L/∂x = s·(ĝ − mean(ĝ) − x̂·mean(x̂ ⊙ ĝ)) per sample with ĝ = g ⊙ weight;
+    // ∂L/∂weight = Σ over samples of g ⊙ x̂, ∂L/∂bias = Σ over samples of g.
     pub fn layer_norm(
         &self,
         normalized_shape: &[usize],
@@ -86,6 +88,9 @@ impl Var {
     /// # Panics
     /// If the input has fewer than 2 axes, `groups` does not divide `C`, or `weight` or
     /// `bias` is not `[C]`.
+    // As layer norm's, per sample and group: ∂L/∂x = s·(ĝ − mean(ĝ) − x̂·mean(x̂ ⊙ ĝ)) with
+    // ĝ = g ⊙ weight and the means over the group; ∂L/∂weight, ∂L/∂bias: g ⊙ x̂, g summed
+    // over everything but the channel axis.
     pub fn group_norm(
         &self,
         groups: usize,

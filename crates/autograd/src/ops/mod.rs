@@ -16,7 +16,7 @@
 //! | `cos` | [`unary`] | −g·sin x |
 //! | `tanh` | [`unary`] | g·(1 − y²) |
 //! | `sigmoid` | [`unary`] | g·y·(1 − y) |
-//! | `relu` | [`unary`] | relu_backward(g, x) = g·[x > 0] |
+//! | `relu` | [`unary`] | relu_backward(g, x) = g·𝟙(x > 0) |
 //! | `powf` | [`unary`] | g·p·xᵖ⁻¹ |
 //! | `add_scalar` | [`unary`] | g |
 //! | `mul_scalar` | [`unary`] | c·g |

@@ -22,7 +22,12 @@ use smallvec::SmallVec;
 use crate::mode::{is_grad_enabled, with_grad_mode};
 use crate::var::Var;
 
-/// What to do with an input the outputs do not depend on.
+/// What to do with an input (one that requires a gradient) the outputs do not depend on.
+///
+/// This applies only to inputs that require gradients: for those, every operation applied
+/// to them under grad mode was recorded, so an input the sweep does not reach is one the
+/// outputs truly do not depend on, and zero is its exact gradient. An input that does not
+/// require a gradient is always [`GradError::NotDifferentiable`], whatever this says.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Unused {
     /// Its gradient is zeros of its shape (the mathematical answer).
@@ -55,6 +60,10 @@ pub enum GradError {
     SeedCount { outputs: usize, seeds: usize },
     /// An input the outputs do not depend on, with [`Unused::Error`].
     Unused { input: usize, shape: Vec<usize> },
+    /// An input that does not require a gradient (a constant, a detached value, or a result
+    /// computed only from such values): nothing computed from it was recorded, so the
+    /// engine cannot tell what the outputs' derivative with respect to it is.
+    NotDifferentiable { input: usize, shape: Vec<usize> },
 }
 
 impl fmt::Display for GradError {
@@ -79,14 +88,32 @@ impl fmt::Display for GradError {
                 f,
                 "grad: the outputs do not depend on input {input} (shape {shape:?})"
             ),
+            GradError::NotDifferentiable { input, shape } => write!(
+                f,
+                "grad: input {input} (shape {shape:?}) does not require a gradient, so no \
+                 operation on it was recorded; make it a leaf (`Var::leaf`) before computing \
+                 the outputs from it"
+            ),
         }
     }
 }
 
 impl std::error::Error for GradError {}
 
-/// Gradients of scalar `outputs` (summed) with respect to `inputs`. An input the outputs do
-/// not depend on gets zeros.
+/// Gradients of scalar `outputs` (summed) with respect to `inputs`.
+///
+/// - Every input must require a gradient (a [`Var::leaf`], or a result computed from one);
+///   otherwise this returns [`GradError::NotDifferentiable`] naming it. Operations on values
+///   that do not require gradients are not recorded, so from such an input the engine cannot
+///   see what the outputs were computed from; rather than answer zeros (which would be wrong
+///   as soon as the outputs do depend on it), it refuses, as PyTorch does. To differentiate
+///   with respect to a gradient or another constant, make it a leaf first:
+///   `Var::leaf(g.value().clone())`.
+/// - An input that requires a gradient but that the outputs do not depend on gets zeros
+///   (which, since everything computed from it was recorded, is then its exact gradient);
+///   [`grad_with`] with [`Unused::Error`] reports it instead.
+/// - An input may be listed more than once (one parameter under two names, as tied
+///   weights are): each occurrence gets the full gradient.
 ///
 /// ```
 /// use autograd::{grad, Var};
@@ -111,6 +138,8 @@ pub fn grad(outputs: &[&Var], inputs: &[&Var], create_graph: bool) -> Result<Vec
 /// The general form: `Σ_k ⟨seeds[k], outputs[k]⟩` differentiated with respect to `inputs`.
 /// `seeds` may be empty when every output is a scalar (each then gets seed 1). Seeds are
 /// `Var`s, so they may themselves require gradients (the double-VJP trick for `jvp`).
+/// Inputs are treated as in [`grad`]: each must require a gradient, repeats are allowed,
+/// and `options.unused` says what an input the outputs do not depend on gets.
 pub fn grad_with(
     outputs: &[&Var],
     seeds: &[&Var],
@@ -118,19 +147,26 @@ pub fn grad_with(
     options: GradOptions,
 ) -> Result<Vec<Var>, GradError> {
     let seeds = make_seeds(outputs, seeds)?;
+    if let Some(k) = inputs.iter().position(|v| !v.requires_grad()) {
+        return Err(GradError::NotDifferentiable {
+            input: k,
+            shape: inputs[k].shape().to_vec(),
+        });
+    }
     let targets: IdMap<usize> = inputs
         .iter()
         .enumerate()
         .map(|(k, v)| (v.id(), k))
         .collect();
-    let mut found = with_grad_mode(options.create_graph, || {
+    let found = with_grad_mode(options.create_graph, || {
         sweep(outputs, seeds, &|v: &Var| targets.contains_key(&v.id()))
     });
+    // Looked up, not removed: an input listed twice gets its gradient both times.
     inputs
         .iter()
         .enumerate()
-        .map(|(k, input)| match found.remove(&input.id()) {
-            Some((_, g)) => Ok(g),
+        .map(|(k, input)| match found.get(&input.id()) {
+            Some((_, g)) => Ok(g.clone()),
             None if options.unused == Unused::Zeros => {
                 Ok(Var::constant(input.value().zeros_like()))
             }

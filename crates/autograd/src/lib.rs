@@ -31,5 +31,6 @@ pub use check::{check_grads, gradcheck, gradcheck_with, gradgradcheck, CheckErro
 pub use engine::{grad, grad_with, GradError, GradOptions, Unused};
 pub use functional::{hvp, jvp, vjp};
 pub use mode::{is_grad_enabled, no_grad, with_grad_mode};
+pub use ops::conv_grouped::ConvGrouping;
 pub use primitive::{Grads, Primitive};
 pub use var::{Var, WeakVar};

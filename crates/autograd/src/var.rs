@@ -128,6 +128,24 @@ impl Var {
         self.0.grad_fn.as_ref().map(|node| node.op.name())
     }
 
+    /// The names of the operations in the graph that made this `Var`, each once, sorted
+    /// (empty for a leaf or a constant). For tests and graph dumps: it walks the whole graph.
+    pub fn graph_ops(&self) -> Vec<&'static str> {
+        let mut seen = std::collections::HashSet::new();
+        let mut names = std::collections::BTreeSet::new();
+        let mut stack = vec![self];
+        while let Some(var) = stack.pop() {
+            if !seen.insert(var.id()) {
+                continue;
+            }
+            if let Some(node) = var.node() {
+                names.insert(node.op.name());
+                stack.extend(node.inputs.iter());
+            }
+        }
+        names.into_iter().collect()
+    }
+
     /// The gradient accumulated by [`Var::backward`], if any.
     pub fn grad(&self) -> Option<Tensor> {
         self.0.grad.lock().expect("grad lock poisoned").clone()

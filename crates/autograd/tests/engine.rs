@@ -53,15 +53,88 @@ fn unused_input_gives_zeros_or_error() {
             shape: vec![3]
         }
     );
-    // A constant input is unused too: nothing flows to it.
-    let c = Var::constant(Tensor::ones(&[2], DType::F64));
-    let y = (&x * &c).sum_all();
+}
+
+#[test]
+fn an_input_listed_twice_gets_its_gradient_both_times() {
+    // Regression: the second occurrence used to get zeros. y = Σ x², ∂y/∂x = 2x — for each
+    // name of x, as for a weight tied to two places in a parameter list.
+    let x = leaf(&[1.0, 2.0, 3.0]);
+    let y = (&x * &x).sum_all();
+    let g = grad(&[&y], &[&x, &x], false).unwrap();
+    assert_eq!(g[0].value().to_vec::<f64>(), [2.0, 4.0, 6.0]);
+    assert_eq!(g[1].value().to_vec::<f64>(), [2.0, 4.0, 6.0]);
+    // Between other inputs, with a recorded graph, and differentiated again: d²y/dx² = 2.
+    let z = leaf(&[5.0]);
+    let y = &(&x * &x).sum_all() + &z.sum_all();
+    let g = grad(&[&y], &[&x, &z, &x], true).unwrap();
+    assert_eq!(g[2].value().to_vec::<f64>(), [2.0, 4.0, 6.0]);
+    assert_eq!(g[1].value().to_vec::<f64>(), [1.0]);
+    let h = grad(&[&g[2].sum_all()], &[&x, &x], false).unwrap();
+    assert_eq!(h[1].value().to_vec::<f64>(), [2.0, 2.0, 2.0]);
+    // An unused input listed twice is unused both times.
+    let strict = GradOptions {
+        unused: Unused::Error,
+        ..GradOptions::default()
+    };
+    let w = leaf(&[0.0]);
+    let err = grad_with(&[&y], &[], &[&x, &w, &w], strict).unwrap_err();
     assert_eq!(
-        grad(&[&y], &[&c], false).unwrap()[0]
-            .value()
-            .to_vec::<f64>(),
-        [0.0, 0.0]
+        err,
+        GradError::Unused {
+            input: 1,
+            shape: vec![1]
+        }
     );
+    let zeros = grad(&[&y], &[&w, &w], false).unwrap();
+    assert_eq!(zeros[1].value().to_vec::<f64>(), [0.0]);
+}
+
+#[test]
+fn an_input_that_does_not_require_grad_is_an_error_not_zeros() {
+    // Regression: d mean(g)/dg = 1/n whatever g was computed from, but a gradient that
+    // requires no gradient itself (relu's rule masks with a constant) used to get zeros.
+    let x = leaf(&[1.0, -2.0, 3.0, 4.0]);
+    let g = grad(&[&x.relu().mean_all()], &[&x], true)
+        .unwrap()
+        .remove(0);
+    assert!(!g.requires_grad());
+    let err = grad(&[&g.mean_all()], &[&g], false).unwrap_err();
+    assert_eq!(
+        err,
+        GradError::NotDifferentiable {
+            input: 0,
+            shape: vec![4]
+        }
+    );
+    assert!(err.to_string().contains("input 0"), "{err}");
+    assert!(err.to_string().contains("Var::leaf"), "{err}");
+    // As the message says: made a leaf, it is a point to differentiate at.
+    let g = Var::leaf(g.value().clone());
+    let d = grad(&[&g.mean_all()], &[&g], false).unwrap();
+    assert_eq!(d[0].value().to_vec::<f64>(), [0.25; 4]);
+    // Also when the outputs were recorded through the constant (y = Σ x·c, ∂y/∂c = x would
+    // be computable, but a constant is refused consistently), and whatever `unused` says,
+    // naming the offending input by its position.
+    let c = Var::constant(Tensor::ones(&[4], DType::F64));
+    let y = (&x * &c).sum_all();
+    for unused in [Unused::Zeros, Unused::Error] {
+        let options = GradOptions {
+            unused,
+            ..GradOptions::default()
+        };
+        let err = grad_with(&[&y], &[], &[&x, &c], options).unwrap_err();
+        assert_eq!(
+            err,
+            GradError::NotDifferentiable {
+                input: 1,
+                shape: vec![4]
+            }
+        );
+    }
+    // A detached value is a constant too.
+    let d = x.exp().detach();
+    assert!(grad(&[&d.sum_all()], &[&d], false).is_err());
 }
 
 #[test]

@@ -8,7 +8,8 @@
 //! 1. [`params`] — `Params`, the named parameter collection that is mapped and zipped.
 //! 2. [`module`] — the `Module` trait and the forward context `Ctx`.
 //! 3. [`init`], [`layers`], [`models`] — initialisers, layers, ready-made networks.
-//! 4. [`loss`] — mse, cross-entropy, accuracy.
+//! 4. [`loss`] — mse, L1, Huber, cross-entropy, binary cross-entropy with logits, KL
+//!    divergence, accuracy.
 //! 5. [`optim`] — SGD, Adam(W), schedules, clipping.
 //! 6. [`checkpoint`] — saving and loading safetensors files.
 //!
@@ -29,7 +30,7 @@ pub mod params;
 pub use checkpoint::Checkpoint;
 pub use error::NnError;
 pub use init::Init;
-pub use loss::{accuracy, cross_entropy, l2_penalty, mse, nll};
+pub use loss::{accuracy, bce_with_logits, cross_entropy, huber, kl_div, l1, l2_penalty, mse, nll};
 pub use models::{conv_net, mlp, Activation, Downsample};
 pub use module::{Ctx, Module, ParamSpec, State};
 pub use optim::{Adam, Optimizer, Sgd};

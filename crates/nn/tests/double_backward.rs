@@ -9,7 +9,7 @@
 //! cross-entropy for the full network), so no second derivative vanishes by construction.
 
 use autograd::{check_grads, CheckOptions, Var};
-use nn::layers::{BatchNorm, Conv2d, Linear, MaxPool2d};
+use nn::layers::{AdaptiveAvgPool2d, BatchNorm, Conv2d, GroupNorm, LayerNorm, Linear, MaxPool2d};
 use nn::{conv_net, cross_entropy, mse, Downsample, Module, Params};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -103,12 +103,49 @@ fn conv2d_strides_and_paddings() {
 }
 
 #[test]
+fn conv2d_dilated_grouped_and_depthwise() {
+    let dilated = Conv2d::new(2, 3, 2).dilation(2).padding(1);
+    check_module(&dilated, normal(&[1, 2, 5, 5], 1.0, 24), 34);
+    let grouped = Conv2d::new(4, 2, 3).groups(2).stride(2);
+    check_module(&grouped, normal(&[2, 4, 5, 5], 1.0, 25), 35);
+    let depthwise = Conv2d::new(3, 6, 3).groups(3).padding(1).dilation(2);
+    check_module(&depthwise, normal(&[1, 3, 4, 4], 1.0, 26), 36);
+}
+
+#[test]
+fn adaptive_avg_pool() {
+    check_module(
+        &AdaptiveAvgPool2d::new((2, 3)),
+        normal(&[2, 2, 5, 4], 1.0, 27),
+        37,
+    );
+}
+
+#[test]
 fn batch_norm_with_batch_statistics() {
     // The mean and variance depend on the input, so ∂²/∂x² has the full coupling of the
     // normalisation (each output depends on every input of its channel).
     check_module(&BatchNorm::new(3), normal(&[4, 3, 2, 2], 2.0, 40), 41);
     // 2-d input [N, C], as after a linear layer.
     check_module(&BatchNorm::new(2), normal(&[5, 2], 1.0, 42), 43);
+}
+
+#[test]
+fn layer_norm() {
+    // Over the last axis of [N, K, features], and over [C, H, W] of an image batch.
+    check_module(&LayerNorm::new(&[4]), normal(&[2, 3, 4], 1.5, 44), 45);
+    check_module(
+        &LayerNorm::new(&[2, 2, 3]),
+        normal(&[2, 2, 2, 3], 1.0, 46),
+        47,
+    );
+}
+
+#[test]
+fn group_norm() {
+    // Two groups of two channels, and instance norm (one channel per group).
+    check_module(&GroupNorm::new(2, 4), normal(&[2, 4, 2, 2], 1.5, 48), 49);
+    check_module(&GroupNorm::new(3, 3), normal(&[2, 3, 3], 1.0, 58), 59);
 }
 
 /// Distinct values 0.1 apart in a random order: no two elements of a window are within the

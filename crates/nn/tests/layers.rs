@@ -1,6 +1,7 @@
 //! Each layer's forward pass against a value by hand or a plain reference: Linear (also with
 //! per-task parameter sets), Conv2d, MaxPool2d, BatchNorm (batch and running statistics),
-//! Dropout, the activations and the reshaping layers.
+//! Dropout, the activations and the reshaping layers. (LayerNorm, GroupNorm, grouped and
+//! dilated Conv2d and AdaptiveAvgPool2d: `layers_norm_conv.rs`.)
 
 use std::sync::Mutex;
 

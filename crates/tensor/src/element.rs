@@ -97,6 +97,12 @@ pub trait Element:
     fn sin(self) -> Self;
     fn cos(self) -> Self;
     fn tanh(self) -> Self;
+    /// `ln(1 + x)`, accurate for `x` near 0.
+    fn ln_1p(self) -> Self;
+    /// `eˣ − 1`, accurate for `x` near 0.
+    fn exp_m1(self) -> Self;
+    /// The error function (see [`crate::special::erf`]).
+    fn erf_fn(self) -> Self;
     fn abs(self) -> Self;
     fn powf(self, p: Self) -> Self;
     fn max(self, other: Self) -> Self;
@@ -148,6 +154,15 @@ impl Element for f32 {
     }
     fn tanh(self) -> Self {
         f32::tanh(self)
+    }
+    fn ln_1p(self) -> Self {
+        f32::ln_1p(self)
+    }
+    fn exp_m1(self) -> Self {
+        f32::exp_m1(self)
+    }
+    fn erf_fn(self) -> Self {
+        crate::special::erf(self as f64) as f32
     }
     fn abs(self) -> Self {
         f32::abs(self)
@@ -220,6 +235,15 @@ impl Element for f64 {
     }
     fn tanh(self) -> Self {
         f64::tanh(self)
+    }
+    fn ln_1p(self) -> Self {
+        f64::ln_1p(self)
+    }
+    fn exp_m1(self) -> Self {
+        f64::exp_m1(self)
+    }
+    fn erf_fn(self) -> Self {
+        crate::special::erf(self)
     }
     fn abs(self) -> Self {
         f64::abs(self)

@@ -29,6 +29,8 @@ pub mod ops;
 pub mod parallel;
 pub mod pool;
 pub mod reduce;
+pub mod scan;
+pub mod special;
 pub mod storage;
 pub mod tensor;
 pub mod ternary;

@@ -64,6 +64,21 @@ impl Tensor {
         with_dtype!(self.dtype(), T => map::<T>(self, |v| if v > T::ZERO { v } else { T::ZERO }))
     }
 
+    /// `ln(1 + x)`, accurate where `x` is tiny (where `log(1 + x)` would round `1 + x`).
+    pub fn log1p(&self) -> Tensor {
+        with_dtype!(self.dtype(), T => map::<T>(self, |v| v.ln_1p()))
+    }
+
+    /// `eˣ − 1`, accurate where `x` is tiny (where `exp(x) − 1` would cancel).
+    pub fn expm1(&self) -> Tensor {
+        with_dtype!(self.dtype(), T => map::<T>(self, |v| v.exp_m1()))
+    }
+
+    /// The error function `erf(x) = 2/√π ∫₀ˣ e^{−t²} dt` ([`crate::special::erf`]).
+    pub fn erf(&self) -> Tensor {
+        with_dtype!(self.dtype(), T => map::<T>(self, |v| v.erf_fn()))
+    }
+
     pub fn sin(&self) -> Tensor {
         with_dtype!(self.dtype(), T => map::<T>(self, |v| v.sin()))
     }

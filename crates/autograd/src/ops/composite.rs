@@ -43,6 +43,37 @@ impl Var {
         Var::select(&inside, self, &Var::constant(x.clamp(low, high)))
     }
 
+    /// Each element limited to `[low, high]` taken element by element from two `Var`s (all
+    /// three broadcast): `min(max(x, low), high)`. The bounds are differentiated too: each
+    /// output element's gradient goes to whichever of `x`, `low`, `high` it equals.
+    // ∂/∂x = [low ≤ x ≤ high], ∂/∂low = [x < low] (where low ≤ high), ∂/∂high = [high < max(x, low)]
+    // NOTE: ties go to x (at x = low or x = high the gradient is x's); where low > high the
+    // result is high, as in PyTorch.
+    pub fn clamp_between(&self, low: &Var, high: &Var) -> Var {
+        self.maximum(low).minimum(high)
+    }
+
+    /// `on_true` where `mask` is true, else `on_false` (all three broadcast; `mask` is
+    /// row-major with shape `mask_shape`). The mask is data, not differentiated.
+    // ∂y/∂on_true = mask, ∂y/∂on_false = 1 − mask (a `select`).
+    ///
+    /// # Panics
+    /// If `mask` does not have `mask_shape`'s element count, or the shapes do not broadcast.
+    pub fn where_mask(mask: &[bool], mask_shape: &[usize], on_true: &Var, on_false: &Var) -> Var {
+        Var::select(&bool_mask(mask, mask_shape, on_true), on_true, on_false)
+    }
+
+    /// `value` where `mask` is true, `x` elsewhere (`mask` broadcast to `x`'s shape), as
+    /// PyTorch's `masked_fill`.
+    // ∂y/∂x = 1 − mask: filled elements are constants.
+    ///
+    /// # Panics
+    /// As [`Var::where_mask`].
+    pub fn masked_fill(&self, mask: &[bool], mask_shape: &[usize], value: f64) -> Var {
+        let fill = Var::scalar(value, self.dtype());
+        Var::select(&bool_mask(mask, mask_shape, self), &fill, self)
+    }
+
     /// `x` where positive, `slope · x` elsewhere.
     pub fn leaky_relu(&self, slope: f64) -> Var {
         let positive = self.value().gt_mask(&Tensor::scalar_of(0.0, self.dtype()));
@@ -74,4 +105,17 @@ impl Var {
     pub fn softmax(&self, axis: isize) -> Var {
         self.log_softmax(axis).exp()
     }
+}
+
+/// A 0/1 mask tensor (of `like`'s element type) from booleans.
+fn bool_mask(mask: &[bool], shape: &[usize], like: &Var) -> Tensor {
+    let ones: Vec<f64> = mask.iter().map(|&m| if m { 1.0 } else { 0.0 }).collect();
+    Tensor::from_vec(ones, shape)
+        .unwrap_or_else(|_| {
+            panic!(
+                "where_mask: {} mask values for mask shape {shape:?}",
+                mask.len()
+            )
+        })
+        .to_dtype(like.dtype())
 }

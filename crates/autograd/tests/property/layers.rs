@@ -1,5 +1,6 @@
 //! Normalisation, convolution and pooling, and the composites that `nn` builds from primitives.
 
+use autograd::ConvGrouping;
 use tensor::conv::Conv2dParams;
 
 use crate::strategies::{
@@ -23,6 +24,33 @@ pub fn cases() -> Vec<Case> {
             f: |x| (&x[0].normalize_channels(0.1) * &x[1]).tanh(),
             order: 3,
         },
+        Case {
+            name: "layer_norm with weight and bias",
+            inputs: || fixed(&[(&[2, 2, 3], Any), (&[2, 3], Any), (&[2, 3], Any)]),
+            f: |x| {
+                x[0].layer_norm(&[2, 3], Some(&x[1]), Some(&x[2]), 1e-3)
+                    .sin()
+            },
+            order: 3,
+        },
+        Case {
+            name: "layer_norm over the last axis, no affine",
+            inputs: || fixed(&[(&[3, 4], Any)]),
+            f: |x| x[0].layer_norm(&[4], None, None, 0.1).square(),
+            order: 3,
+        },
+        Case {
+            name: "group_norm",
+            inputs: || fixed(&[(&[2, 4, 2, 1], Any), (&[4], Any), (&[4], Any)]),
+            f: |x| x[0].group_norm(2, Some(&x[1]), Some(&x[2]), 1e-3).tanh(),
+            order: 3,
+        },
+        Case {
+            name: "group_norm, one channel per group (instance norm)",
+            inputs: || fixed(&[(&[1, 2, 3], Any)]),
+            f: |x| x[0].group_norm(2, None, None, 0.1).sin(),
+            order: 3,
+        },
         // ----- convolution and pooling -----
         Case {
             name: "conv2d",
@@ -42,6 +70,51 @@ pub fn cases() -> Vec<Case> {
             name: "conv2d with 16 input channels",
             inputs: || fixed(&[(&[1, 16, 3, 3], Any), (&[2, 16, 2, 2], Any)]),
             f: |x| x[0].conv2d(&x[1], Conv2dParams::new(2, 1)).tanh(),
+            order: 3,
+        },
+        Case {
+            name: "conv2d, dilation 2",
+            inputs: || fixed(&[(&[1, 2, 6, 5], Any), (&[2, 2, 2, 2], Any)]),
+            f: |x| {
+                let grouping = ConvGrouping {
+                    dilation: (2, 2),
+                    groups: 1,
+                };
+                x[0].conv2d_grouped(&x[1], Conv2dParams::new(1, 1), grouping)
+                    .tanh()
+            },
+            order: 3,
+        },
+        Case {
+            name: "conv2d, 2 groups, stride 2",
+            inputs: || fixed(&[(&[1, 4, 4, 4], Any), (&[4, 2, 2, 2], Any)]),
+            f: |x| {
+                let grouping = ConvGrouping {
+                    dilation: (1, 1),
+                    groups: 2,
+                };
+                x[0].conv2d_grouped(&x[1], Conv2dParams::new(2, 1), grouping)
+                    .sin()
+            },
+            order: 3,
+        },
+        Case {
+            name: "depthwise conv2d, dilated along W",
+            inputs: || fixed(&[(&[2, 3, 4, 4], Any), (&[3, 1, 3, 2], Any)]),
+            f: |x| {
+                let grouping = ConvGrouping {
+                    dilation: (1, 2),
+                    groups: 3,
+                };
+                x[0].conv2d_grouped(&x[1], Conv2dParams::new(1, 1), grouping)
+                    .square()
+            },
+            order: 3,
+        },
+        Case {
+            name: "adaptive_avg_pool2d (overlapping bins)",
+            inputs: || fixed(&[(&[1, 2, 5, 4], Any)]),
+            f: |x| x[0].adaptive_avg_pool2d((3, 3)).square(),
             order: 3,
         },
         Case {

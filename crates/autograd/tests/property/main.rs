@@ -7,8 +7,12 @@
 //!
 //! The table is cut by family: `pointwise.rs` (element-wise and fused primitives),
 //! `shapes.rs` (reductions, movement, linear algebra), `layers.rs` (normalisation,
-//! convolution, pooling, composites); `strategies.rs` draws the inputs.
+//! convolution, pooling, composites); `strategies.rs` draws the inputs. `graphs.rs` checks
+//! random compositions of ops to third order; `coverage.rs` checks the table against the
+//! list of primitives in `ops/mod.rs`.
 
+mod coverage;
+mod graphs;
 mod layers;
 mod pointwise;
 mod shapes;

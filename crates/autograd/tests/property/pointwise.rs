@@ -85,6 +85,62 @@ pub fn cases() -> Vec<Case> {
             order: 3,
         },
         Case {
+            name: "log1p",
+            inputs: || same_shape(&[Any]),
+            f: |x| x[0].mul_scalar(0.4).log1p(),
+            order: 3,
+        },
+        Case {
+            name: "expm1",
+            inputs: || same_shape(&[Any]),
+            f: |x| x[0].expm1(),
+            order: 3,
+        },
+        Case {
+            name: "softplus",
+            inputs: || same_shape(&[Any]),
+            f: |x| x[0].softplus(),
+            order: 3,
+        },
+        Case {
+            // Arguments up to ±40, where the stable form matters for the forward value.
+            name: "softplus, large arguments",
+            inputs: || same_shape(&[Any]),
+            f: |x| x[0].mul_scalar(20.0).softplus(),
+            order: 3,
+        },
+        Case {
+            name: "erf",
+            inputs: || same_shape(&[Any]),
+            f: |x| x[0].erf(),
+            order: 3,
+        },
+        // ----- activations (composites) -----
+        Case {
+            name: "elu",
+            inputs: || same_shape(&[Separated]),
+            f: |x| x[0].elu(0.7),
+            order: 3,
+        },
+        Case {
+            name: "gelu",
+            inputs: || same_shape(&[Any]),
+            f: |x| x[0].gelu(),
+            order: 3,
+        },
+        Case {
+            name: "gelu_tanh",
+            inputs: || same_shape(&[Any]),
+            f: |x| x[0].gelu_tanh(),
+            order: 3,
+        },
+        Case {
+            name: "silu",
+            inputs: || same_shape(&[Any]),
+            f: |x| x[0].silu(),
+            order: 3,
+        },
+        Case {
             name: "add",
             inputs: || broadcast_pair(&[Any, Any]),
             f: |x| &x[0] + &x[1],

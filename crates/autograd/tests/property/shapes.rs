@@ -1,6 +1,7 @@
 //! Reductions, movement (views, broadcasts, concatenation) and linear algebra.
 
 use autograd::Var;
+use tensor::Tensor;
 
 use crate::strategies::{
     fixed, same_shape,
@@ -40,6 +41,124 @@ pub fn cases() -> Vec<Case> {
             inputs: || same_shape(&[Separated]),
             f: |x| x[0].min(&[0], true).square(),
             order: 2,
+        },
+        Case {
+            name: "cumsum",
+            inputs: || fixed(&[(&[2, 3], Any)]),
+            f: |x| x[0].cumsum(1).square(),
+            order: 3,
+        },
+        Case {
+            name: "cumsum over a leading axis",
+            inputs: || fixed(&[(&[3, 1, 2], Any)]),
+            f: |x| x[0].cumsum(-3).sin(),
+            order: 3,
+        },
+        Case {
+            name: "prod",
+            inputs: || same_shape(&[Any]),
+            f: |x| x[0].prod(&[-1], false),
+            order: 3,
+        },
+        Case {
+            // Two axes of 5 and 3 (odd lengths at every level of the tree), one element held
+            // at 0, where the derivatives are products of the others.
+            name: "prod over two axes, through a zero",
+            inputs: || fixed(&[(&[5, 2, 3], Any)]),
+            f: |x| {
+                let mask =
+                    Tensor::from_vec((0..30).map(|k| f64::from(k != 7)).collect(), &[5, 2, 3]);
+                (&x[0] * &Var::constant(mask.unwrap())).prod(&[0, 2], true)
+            },
+            order: 3,
+        },
+        Case {
+            name: "var (unbiased)",
+            inputs: || fixed(&[(&[3, 4], Any)]),
+            f: |x| x[0].var(&[1], 1, false),
+            order: 3,
+        },
+        Case {
+            name: "var (population, all axes)",
+            inputs: || same_shape(&[Any]),
+            f: |x| {
+                let axes: Vec<isize> = (0..x[0].ndim() as isize).collect();
+                x[0].var(&axes, 0, true).add_scalar(0.1).log()
+            },
+            order: 3,
+        },
+        Case {
+            name: "std",
+            inputs: || fixed(&[(&[2, 4], Any)]),
+            f: |x| x[0].std(&[-1], 1, true),
+            order: 3,
+        },
+        Case {
+            name: "norm p = 1",
+            inputs: || same_shape(&[Separated]),
+            f: |x| x[0].norm(1.0, &[0], false),
+            order: 3,
+        },
+        Case {
+            name: "norm p = 2",
+            inputs: || fixed(&[(&[3, 2], Any)]),
+            f: |x| x[0].norm(2.0, &[0, 1], false),
+            order: 3,
+        },
+        Case {
+            // Shifted off the grid's symmetry, so no two |x| tie.
+            name: "norm p = ∞",
+            inputs: || same_shape(&[Separated]),
+            f: |x| {
+                x[0].add_scalar(0.03)
+                    .norm(f64::INFINITY, &[-1], true)
+                    .square()
+            },
+            order: 3,
+        },
+        Case {
+            name: "flip",
+            inputs: || fixed(&[(&[2, 3, 2], Any)]),
+            f: |x| (&x[0].flip(&[0, 2]) * &x[0]).sin(),
+            order: 3,
+        },
+        Case {
+            name: "roll",
+            inputs: || fixed(&[(&[2, 5], Any)]),
+            f: |x| (&x[0].roll(-7, 1) * &x[0]).tanh(),
+            order: 3,
+        },
+        Case {
+            name: "repeat",
+            inputs: || fixed(&[(&[2, 1], Any)]),
+            f: |x| x[0].repeat(&[2, 2, 3]).cumsum(-1).square(),
+            order: 3,
+        },
+        Case {
+            name: "where_mask",
+            inputs: || fixed(&[(&[2, 3], Any), (&[3], Any)]),
+            f: |x| {
+                let mask = [true, false, false, true, true, false];
+                Var::where_mask(&mask, &[2, 3], &x[0], &x[1]).square()
+            },
+            order: 3,
+        },
+        Case {
+            name: "masked_fill",
+            inputs: || fixed(&[(&[2, 3], Any)]),
+            f: |x| x[0].masked_fill(&[false, true, false], &[3], -1.5).exp(),
+            order: 3,
+        },
+        Case {
+            // Bounds offset from the grid of x so that no two of the three ever tie.
+            name: "clamp_between (tensor bounds)",
+            inputs: || same_shape(&[Separated, Separated, Separated]),
+            f: |x| {
+                let low = x[1].mul_scalar(1.01).add_scalar(-0.35);
+                let high = x[2].mul_scalar(1.01).add_scalar(0.45);
+                x[0].clamp_between(&low, &high).square()
+            },
+            order: 3,
         },
         Case {
             name: "reshape",

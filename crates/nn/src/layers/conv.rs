@@ -1,12 +1,14 @@
 //! 2-d convolution and max-pooling layers (NCHW).
 
-use autograd::Var;
+use autograd::{ConvGrouping, Var};
 use tensor::conv::Conv2dParams;
 
 use crate::init::{Init, RELU_GAIN};
 use crate::module::{Ctx, Module, ParamSpec};
 
-/// A 2-d convolution with a bias per output channel. Weight `[O, C, kh, kw]`, bias `[O]`.
+/// A 2-d convolution with a bias per output channel. Weight `[O, C/groups, kh, kw]`, bias
+/// `[O]`. With `dilation` or `groups` other than 1 it runs `Var::conv2d_grouped` (`groups =
+/// C` with `O` a multiple of `C` is a depthwise convolution).
 #[derive(Clone, Debug)]
 pub struct Conv2d {
     pub in_channels: usize,
@@ -14,6 +16,10 @@ pub struct Conv2d {
     pub kernel: (usize, usize),
     pub stride: usize,
     pub padding: usize,
+    /// Spacing of the kernel's taps (1: an ordinary convolution).
+    pub dilation: usize,
+    /// Channel groups; divides both channel counts.
+    pub groups: usize,
     pub bias: bool,
     pub weight_init: Init,
     pub bias_init: Init,
@@ -29,6 +35,8 @@ impl Conv2d {
             kernel: (kernel, kernel),
             stride: 1,
             padding: 0,
+            dilation: 1,
+            groups: 1,
             bias: true,
             weight_init: Init::KaimingUniform { gain: RELU_GAIN },
             bias_init: Init::Constant(0.0),
@@ -45,10 +53,30 @@ impl Conv2d {
         self
     }
 
+    pub fn dilation(mut self, dilation: usize) -> Conv2d {
+        self.dilation = dilation;
+        self
+    }
+
+    /// # Panics
+    /// If `groups` does not divide both channel counts.
+    pub fn groups(mut self, groups: usize) -> Conv2d {
+        assert!(
+            groups > 0
+                && self.in_channels.is_multiple_of(groups)
+                && self.out_channels.is_multiple_of(groups),
+            "Conv2d: {groups} groups do not divide {} input and {} output channels",
+            self.in_channels,
+            self.out_channels
+        );
+        self.groups = groups;
+        self
+    }
+
     fn weight_shape(&self) -> [usize; 4] {
         [
             self.out_channels,
-            self.in_channels,
+            self.in_channels / self.groups,
             self.kernel.0,
             self.kernel.1,
         ]
@@ -57,8 +85,15 @@ impl Conv2d {
 
 impl Module for Conv2d {
     fn describe(&self) -> String {
+        let mut extra = String::new();
+        if self.dilation != 1 {
+            extra += &format!(", dilation {}", self.dilation);
+        }
+        if self.groups != 1 {
+            extra += &format!(", {} groups", self.groups);
+        }
         format!(
-            "Conv2d({} → {}, {}×{}, stride {}, padding {})",
+            "Conv2d({} → {}, {}×{}, stride {}, padding {}{extra})",
             self.in_channels,
             self.out_channels,
             self.kernel.0,
@@ -88,7 +123,16 @@ impl Module for Conv2d {
             self.describe(),
             weight.shape()
         );
-        let y = x.conv2d(weight, Conv2dParams::new(self.stride, self.padding));
+        let p = Conv2dParams::new(self.stride, self.padding);
+        let y = if (self.dilation, self.groups) == (1, 1) {
+            x.conv2d(weight, p)
+        } else {
+            let grouping = ConvGrouping {
+                dilation: (self.dilation, self.dilation),
+                groups: self.groups,
+            };
+            x.conv2d_grouped(weight, p, grouping)
+        };
         if !self.bias {
             return y;
         }
@@ -135,5 +179,32 @@ impl Module for MaxPool2d {
             square(self.stride),
             square(self.padding),
         )
+    }
+}
+
+/// Average pooling to a fixed output size `(oh, ow)` whatever the input's, over PyTorch's
+/// adaptive bins (`Var::adaptive_avg_pool2d`). `(1, 1)` is a global average pool.
+#[derive(Clone, Debug)]
+pub struct AdaptiveAvgPool2d {
+    pub output: (usize, usize),
+}
+
+impl AdaptiveAvgPool2d {
+    pub fn new(output: (usize, usize)) -> AdaptiveAvgPool2d {
+        AdaptiveAvgPool2d { output }
+    }
+}
+
+impl Module for AdaptiveAvgPool2d {
+    fn describe(&self) -> String {
+        format!("AdaptiveAvgPool2d({}×{})", self.output.0, self.output.1)
+    }
+
+    fn param_specs(&self) -> Vec<ParamSpec> {
+        Vec::new()
+    }
+
+    fn forward(&self, _: &Ctx, x: &Var) -> Var {
+        x.adaptive_avg_pool2d(self.output)
     }
 }

@@ -17,7 +17,7 @@ use rand::rngs::StdRng;
 use tensor::{DType, Tensor};
 
 use crate::learners::rule::{each_entry, RuleState, Step, UpdateRule};
-use crate::learners::rules::{softplus, softplus_inverse};
+use crate::learners::rules::softplus_inverse;
 
 /// `θ − lrₛ,ₚ · g`, one learned scalar per step and parameter tensor, all starting at `init`.
 #[derive(Clone, Copy, Debug)]
@@ -42,7 +42,7 @@ impl UpdateRule for LayerStepRates {
         let first = count * step.index.min(sets - 1);
         let mut rates = step.learned.iter().skip(first).map(|(_, r)| r);
         each_entry(step, |t, g, _| {
-            t.sub_mul(&softplus(rates.next().expect("one rate per tensor")), g)
+            t.sub_mul(&rates.next().expect("one rate per tensor").softplus(), g)
         })
     }
 

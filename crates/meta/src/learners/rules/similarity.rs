@@ -41,7 +41,7 @@ use rand::rngs::StdRng;
 use tensor::{DType, Tensor};
 
 use crate::learners::rule::{each_entry, RuleState, Step, TaskStart, UpdateRule};
-use crate::learners::rules::{softplus, softplus_inverse, PerParameterRate};
+use crate::learners::rules::{softplus_inverse, PerParameterRate};
 use crate::tasks::Target;
 
 /// The step the similarity scales.
@@ -97,7 +97,7 @@ impl SimilarityScaled {
     /// c and d as `Var`s: softplus of the learned entries, or constants.
     fn constants(&self, learned: &Params, dtype: DType) -> (Var, Var) {
         match (learned.get("similarity.c"), learned.get("similarity.d")) {
-            (Some(c), Some(d)) => (softplus(c), softplus(d)),
+            (Some(c), Some(d)) => (c.softplus(), d.softplus()),
             _ => (Var::scalar(self.c, dtype), Var::scalar(self.d, dtype)),
         }
     }

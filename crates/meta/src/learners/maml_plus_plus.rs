@@ -11,7 +11,11 @@
 //! weights per epoch to a floor of 0.03/N; a linear schedule to zero keeps one number to set.)
 //!
 //! With equal starting rates, no multi-step loss and second order from the start, MAML++'s
-//! θ-gradient is MAML's exactly (`tests/learners.rs` checks it).
+//! θ-gradient is MAML's (up to the rounding of the stored rates; `tests/learners.rs` checks it).
+//!
+//! Not here: the paper's per-step batch-norm weights and running statistics. The conv net
+//! normalises with the batch's own statistics in training and at test (as MAML's does), so
+//! there are no running statistics to keep per step.
 
 use autograd::Var;
 use nn::{Module, Params};

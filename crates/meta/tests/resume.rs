@@ -122,3 +122,95 @@ fn a_mismatched_checkpoint_is_refused_and_changes_nothing() {
         .to_string();
     assert!(err.contains("missing.safetensors"), "{err}");
 }
+
+#[test]
+fn a_checkpoint_restores_its_learner_settings_and_memory() {
+    let settings = Settings {
+        inner_steps: 3,
+        inner_lr: 0.02,
+        similarity_memory: 7,
+        ..Settings::default()
+    };
+    for name in ["mamlpp", "similarity-metasgd", "reptile"] {
+        let mut saved = MetaTrainer::new(
+            Box::new(mlp(&[1, 8, 1], Activation::Relu)),
+            registry::build(name, &settings).unwrap(),
+            Box::new(Adam::new(1e-2)),
+            Execution::Vectorised { chunk: 3 },
+            DType::F32,
+            &mut StdRng::seed_from_u64(5),
+        );
+        train(&mut saved, 0..3);
+        let path = scratch(&format!("{name}.safetensors"));
+        save_training(&path, &saved, 3, &[]).unwrap();
+
+        // Restored from the file alone (defaults that differ from what was saved).
+        let model = mlp(&[1, 8, 1], Activation::Relu);
+        let (learner, meta, _) = meta::restore(&path, &model, &Settings::default()).unwrap();
+        assert_eq!(learner.name(), name);
+        assert_eq!(learner.settings(), saved.learner.settings(), "{name}");
+        assert_eq!(learner.inner_steps(), 3);
+        let flat = |m: &meta::MetaParams| {
+            m.flatten()
+                .tensors()
+                .iter()
+                .map(|t| t.to_vec::<f32>())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(flat(&meta), flat(&saved.meta), "{name}");
+        let buffers = |l: &dyn Learner| {
+            l.buffers()
+                .tensors()
+                .iter()
+                .map(|t| t.to_vec::<f64>())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(buffers(learner.as_ref()), buffers(saved.learner.as_ref()));
+        if name == "similarity-metasgd" {
+            // 3 steps of 4 tasks, capacity 7: the memory holds the last 7 embeddings.
+            assert_eq!(learner.buffers().expect("similarity.memory").shape()[0], 7);
+        }
+    }
+}
+
+#[test]
+fn an_unknown_learner_in_a_checkpoint_is_a_clear_error() {
+    let mut checkpoint = nn::Checkpoint::new();
+    checkpoint.set_metadata("learner", "mamal");
+    let path = scratch("unknown-learner.safetensors");
+    checkpoint.save(&path).unwrap();
+    let model = mlp(&[1, 8, 1], Activation::Relu);
+    let err = meta::restore(&path, &model, &Settings::default())
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(
+        err.contains("unknown-learner.safetensors") && err.contains("unknown learner `mamal`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn checkpoints_written_before_learners_were_open_still_load() {
+    // The closed-enum code wrote `algorithm` (not `learner`) and the inner loop's settings.
+    let trained = trainer("metasgd");
+    let mut checkpoint = nn::Checkpoint::new();
+    checkpoint.add_params("meta", &trained.meta.flatten());
+    for (key, value) in [
+        ("algorithm", "metasgd"),
+        ("inner_steps", "2"),
+        ("inner_lr", "0.01"),
+        ("per_step_alpha", "false"),
+    ] {
+        checkpoint.set_metadata(key, value);
+    }
+    let path = scratch("closed-enum.safetensors");
+    checkpoint.save(&path).unwrap();
+    let model = mlp(&[1, 8, 1], Activation::Relu);
+    let (learner, meta, _) = meta::restore(&path, &model, &Settings::default()).unwrap();
+    assert_eq!((learner.name(), learner.inner_steps()), ("metasgd", 2));
+    assert_eq!(
+        meta.learned.tensors()[0].to_vec::<f32>(),
+        trained.meta.learned.tensors()[0].to_vec::<f32>()
+    );
+}

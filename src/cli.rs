@@ -96,6 +96,10 @@ pub struct LearnerArgs {
     /// Similarity rule: keep c and d fixed instead of learning them.
     #[arg(long)]
     pub fixed_similarity: bool,
+    /// Conditional neural process: hidden width of encoder and decoder, and the size of r
+    /// (default: per example).
+    #[arg(long, value_parser = positive::<usize>)]
+    pub cnp_width: Option<usize>,
 }
 
 impl LearnerArgs {
@@ -112,6 +116,7 @@ impl LearnerArgs {
             similarity_c: self.similarity_c.or(defaults.similarity_c),
             similarity_d: self.similarity_d,
             learn_similarity: !self.fixed_similarity,
+            cnp_width: self.cnp_width.unwrap_or(defaults.cnp_width),
             ..defaults
         }
     }

@@ -22,7 +22,8 @@ use crate::{Args, Family, LrSchedule};
 
 /// The defaults of this example for learner `algo`: one inner step of 0.01 (MAML's sinusoid
 /// setting) and Meta-SGD's α ~ U[0.005, 0.1]; MAML++ and Reptile take five steps, MAML++'s
-/// multi-step loss anneals over the first tenth of the run.
+/// multi-step loss anneals over the first tenth of the run. The conditional neural process
+/// has encoder and decoder of 128 hidden units (the paper's width).
 fn defaults(algo: &str, iters: u64) -> Settings {
     let base = Settings {
         inner_steps: 1,
@@ -52,6 +53,18 @@ fn family(args: &Args) -> Sinusoid {
     match args.family {
         Family::Maml => Sinusoid::maml(args.shots as usize),
         Family::Metasgd => Sinusoid::meta_sgd(args.shots as usize),
+    }
+}
+
+/// `task` with an empty support set (inputs `[0, 1]`), for predictions before adaptation.
+fn without_support(task: &meta::Task) -> meta::Task {
+    let empty = task.support.x.narrow(0, 0, 0);
+    meta::Task {
+        support: meta::Batch {
+            x: empty.clone(),
+            y: meta::Target::Values(empty),
+        },
+        query: task.query.clone(),
     }
 }
 
@@ -85,13 +98,27 @@ pub fn run(args: &Args) -> Result<(), String> {
     let steps = learner.inner_steps();
 
     let eval_tasks = sinusoid_eval_tasks(&tasks, args.eval_tasks as usize, args.eval_seed);
-    let before = meta::evaluate_tasks(&model, learner, &meta, 0, &eval_tasks);
+    // Before adaptation = what the learner predicts from no support points and no steps
+    // (θ itself for the optimisation-based learners, the prior for a neural process).
+    let prior_tasks: Vec<meta::Task> = eval_tasks.iter().map(without_support).collect();
+    let before = meta::evaluate_tasks(&model, learner, &meta, 0, &prior_tasks);
     let after = meta::evaluate_tasks(&model, learner, &meta, steps, &eval_tasks);
     let (before, after) = (Estimate::of(&before), Estimate::of(&after));
     println!(
         "eval mse before adaptation: {:.3} ± {:.3}",
         before.mean, before.ci95
     );
+    if let Some(scores) = meta::evaluate_uncertainty(&model, learner, &meta, &eval_tasks) {
+        let nll = Estimate::of(&scores.iter().map(|s| s.nll).collect::<Vec<_>>());
+        let inside = Estimate::of(&scores.iter().map(|s| s.inside_2sigma).collect::<Vec<_>>());
+        println!(
+            "eval nll: {:.3} ± {:.3}; query points within ±2σ: {:.1}% ± {:.1}%",
+            nll.mean,
+            nll.ci95,
+            100.0 * inside.mean,
+            100.0 * inside.ci95
+        );
+    }
     if !args.eval_only {
         let figure = args.out.join("tasks.svg");
         std::fs::write(
@@ -311,20 +338,27 @@ fn figure_svg(
     let panels = tasks
         .iter()
         .map(|task| {
-            let predict = |params: &nn::Params| {
-                model
-                    .apply(params, &Var::constant(task.query.x.clone()))
-                    .value()
-                    .to_vec::<f64>()
-            };
+            let x = Var::constant(task.query.x.clone());
+            let values = |v: Var| v.value().to_vec::<f64>();
             let steps = learner.inner_steps();
+            let prior = learner.adapt(model, meta, &without_support(task).support, 0, 0, Tape::Off);
             let adapted = learner.adapt(model, meta, &task.support, 0, steps, Tape::Off);
-            let adapted = autograd::no_grad(|| {
-                let x = Var::constant(task.query.x.clone());
-                learner
-                    .predict(model, meta, &adapted, &x)
-                    .value()
-                    .to_vec::<f64>()
+            let (before, after, sigma) = autograd::no_grad(|| {
+                (
+                    values(learner.predict(model, meta, &prior, &x)),
+                    values(learner.predict(model, meta, &adapted, &x)),
+                    learner
+                        .predictive_std(model, meta, &adapted, &x)
+                        .map(values),
+                )
+            });
+            // The ±2σ band around the adapted mean, where the learner gives σ.
+            let band = sigma.map(|sigma| {
+                after
+                    .iter()
+                    .zip(&sigma)
+                    .map(|(m, s)| (m - 2.0 * s, m + 2.0 * s))
+                    .collect()
             });
             let truth = match &task.query.y {
                 meta::Target::Values(y) => y.to_vec::<f64>(),
@@ -343,8 +377,9 @@ fn figure_svg(
             Panel {
                 xs: task.query.x.to_vec::<f64>(),
                 truth,
-                before: predict(&meta.theta),
-                after: adapted,
+                before,
+                after,
+                band,
                 support,
             }
         })

@@ -1,5 +1,6 @@
 //! A small hand-written SVG plot: the picture of MAML's Figure 2 for a few test tasks — the
-//! true curve, the K support points, and the model's prediction before and after adaptation.
+//! true curve, the K support points, and the model's prediction before and after adaptation;
+//! for a learner with a predictive distribution (a neural process), the ±2σ band around it.
 
 use std::fmt::Write;
 
@@ -9,6 +10,8 @@ pub struct Panel {
     pub truth: Vec<f64>,
     pub before: Vec<f64>,
     pub after: Vec<f64>,
+    /// (μ − 2σ, μ + 2σ) at each x, when the learner gives σ.
+    pub band: Option<Vec<(f64, f64)>>,
     pub support: Vec<(f64, f64)>,
 }
 
@@ -30,11 +33,14 @@ pub fn render(panels: &[Panel], title: &str) -> String {
     for (k, panel) in panels.iter().enumerate() {
         draw_panel(&mut svg, panel, k as f64 * WIDTH, 25.0);
     }
-    let legend = [
+    let mut legend = vec![
         ("#222", "true function"),
         ("#999", "before adaptation"),
         ("#d62728", "after adaptation"),
     ];
+    if panels.iter().any(|p| p.band.is_some()) {
+        legend[2] = ("#d62728", "after: mean, ±2σ");
+    }
     for (k, (colour, label)) in legend.iter().enumerate() {
         let x = 10.0 + 170.0 * k as f64;
         let y = HEIGHT + 45.0;
@@ -64,11 +70,13 @@ pub fn render(panels: &[Panel], title: &str) -> String {
 }
 
 fn draw_panel(svg: &mut String, panel: &Panel, left: f64, top: f64) {
+    let band_edges = panel.band.iter().flatten().flat_map(|(l, h)| [l, h]);
     let all = panel
         .truth
         .iter()
         .chain(&panel.before)
         .chain(&panel.after)
+        .chain(band_edges)
         .chain(panel.support.iter().map(|(_, y)| y));
     let (low, high) = all.fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &v| {
         (l.min(v), h.max(v))
@@ -122,6 +130,20 @@ fn draw_panel(svg: &mut String, panel: &Panel, left: f64, top: f64) {
             points.join(" ")
         );
     };
+    if let Some(band) = &panel.band {
+        // Upper edge left to right, lower edge back: one closed shape under the curves.
+        let upper = panel.xs.iter().zip(band).map(|(&x, &(_, h))| (x, h));
+        let lower = panel.xs.iter().zip(band).rev().map(|(&x, &(l, _))| (x, l));
+        let points: Vec<String> = upper
+            .chain(lower)
+            .map(|(x, y)| format!("{:.1},{:.1}", px(x), py(y)))
+            .collect();
+        let _ = writeln!(
+            svg,
+            r##"<polygon points="{}" fill="#d62728" fill-opacity="0.18" stroke="none"/>"##,
+            points.join(" ")
+        );
+    }
     polyline(svg, &panel.truth, "#222", "");
     polyline(svg, &panel.before, "#999", r#"stroke-dasharray="5,4""#);
     polyline(svg, &panel.after, "#d62728", "");

@@ -26,6 +26,8 @@ pub use tasks::omniglot;
 pub use tasks::sinusoid::{Sinusoid, Wave};
 pub use tasks::{stack, stack_tasks, Batch, Target, Task, TaskSource};
 pub use training::checkpoint::{restore, resume_training, save_training};
-pub use training::eval::{evaluate_tasks, sinusoid_eval_tasks, Estimate};
+pub use training::eval::{
+    evaluate_tasks, evaluate_uncertainty, sinusoid_eval_tasks, Estimate, Uncertainty,
+};
 pub use training::threads::run_on_pool;
 pub use training::trainer::{task_seed, Execution, MetaTrainer, StepReport, Tasks};

@@ -97,6 +97,26 @@ pub trait Learner: Send + Sync {
         model.apply(&adapted.params, x)
     }
 
+    /// The standard deviation of the adapted model's predictive distribution at `x`, for
+    /// learners that give one (a neural process): each point of `predict`'s output is then the
+    /// mean of a Gaussian with this σ. None by default.
+    fn predictive_std(
+        &self,
+        _model: &dyn Module,
+        _meta: &MetaParams,
+        _adapted: &Adapted,
+        _x: &Var,
+    ) -> Option<Var> {
+        None
+    }
+
+    /// Whether `predict` goes through the model's own output layer, so the model's output size
+    /// must be the task's (the N of an N-way head). A learner that makes its own classifier
+    /// from the support set says no, and serves any N with one checkpoint.
+    fn uses_model_head(&self) -> bool {
+        true
+    }
+
     /// The outer objective of meta-training on one task or a stack. By default: adapt with
     /// [`Learner::training_tape`], predict the query set, and its loss.
     fn outer(

@@ -8,10 +8,12 @@
 //! 4. [`rules`] — MAML's fixed rate, Meta-SGD's per-parameter rates, MAML++'s per-layer
 //!    per-step rates, the similarity-scaled step.
 //! 5. [`GradientLearner`], [`MamlPlusPlus`], [`Reptile`] — the learners built on them.
-//! 6. [`registry`] — the learners by name, as the examples' `--algo` reads them.
+//! 6. [`Cnp`] — a model-based learner: a network reads the support set, no inner steps.
+//! 7. [`registry`] — the learners by name, as the examples' `--algo` reads them.
 //!
 //! The chapter `docs/07-learners.md` builds a new rule from scratch.
 
+mod cnp;
 mod gradient;
 mod inner_loop;
 mod learner;
@@ -22,6 +24,7 @@ mod reptile;
 mod rule;
 pub mod rules;
 
+pub use cnp::{gaussian_nll, Cnp, Predictive, SIGMA_MIN};
 pub use gradient::GradientLearner;
 pub use inner_loop::inner_loop;
 pub use learner::{Adapted, Learner, Objective, Outer, Progress, Tape};

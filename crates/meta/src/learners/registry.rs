@@ -8,7 +8,7 @@
 use crate::learners::rules::{
     Base, FixedRate, LayerStepRates, PerParameterRate, RateInit, SimilarityScaled,
 };
-use crate::learners::{GradientLearner, Learner, MamlPlusPlus, Reptile, Tape};
+use crate::learners::{Cnp, GradientLearner, Learner, MamlPlusPlus, Reptile, Tape};
 
 /// Every setting of every learner, with the defaults of the sinusoid experiments.
 #[derive(Clone, Debug, PartialEq)]
@@ -35,6 +35,8 @@ pub struct Settings {
     pub similarity_d: f64,
     /// Similarity rule: learn c and d.
     pub learn_similarity: bool,
+    /// Conditional neural process: hidden width of encoder and decoder, and the size of r.
+    pub cnp_width: usize,
 }
 
 impl Default for Settings {
@@ -53,6 +55,7 @@ impl Default for Settings {
             similarity_c: None,
             similarity_d: 1.0,
             learn_similarity: true,
+            cnp_width: 128,
         }
     }
 }
@@ -137,6 +140,11 @@ pub const LEARNERS: &[Entry] = &[
             };
             similarity("similarity-metasgd", Base::PerParameter(base), s)
         },
+    },
+    Entry {
+        name: "cnp",
+        about: "conditional neural process: r = mean encoding of the support pairs, decoder gives μ and σ; no inner steps",
+        build: |s| Box::new(Cnp { width: s.cnp_width }),
     },
 ];
 
@@ -244,6 +252,7 @@ impl Settings {
             read("learn_similarity"),
             &mut s.learn_similarity,
         )?;
+        parse("cnp_width", read("cnp_width"), &mut s.cnp_width)?;
         if let Some(c) = read("similarity_c") {
             let mut value = 0.0;
             parse("similarity_c", Some(c), &mut value)?;

@@ -79,6 +79,60 @@ pub fn evaluate_tasks(
         .collect()
 }
 
+/// How a learner's predictive distribution fares on one query set: the Gaussian negative
+/// log-likelihood per point, and the fraction of points within ±2σ of the mean (for a
+/// calibrated Gaussian, 95.4%).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Uncertainty {
+    pub nll: f64,
+    pub inside_2sigma: f64,
+}
+
+/// [`Uncertainty`] per task, for a learner that gives a predictive σ
+/// ([`Learner::predictive_std`]) on regression tasks; `None` for any other learner.
+pub fn evaluate_uncertainty(
+    model: &dyn Module,
+    learner: &dyn Learner,
+    meta: &MetaParams,
+    tasks: &[Task],
+) -> Option<Vec<Uncertainty>> {
+    let saturated = tasks.len() >= rayon::current_num_threads();
+    tasks
+        .par_iter()
+        .map(|task| {
+            tensor::parallel::serial_if(saturated, || {
+                let Target::Values(y) = &task.query.y else {
+                    return None;
+                };
+                no_grad(|| {
+                    let steps = learner.inner_steps();
+                    let adapted = learner.adapt(model, meta, &task.support, 0, steps, Tape::Off);
+                    let x = Var::constant(task.query.x.clone());
+                    let sigma = learner.predictive_std(model, meta, &adapted, &x)?;
+                    let p = crate::learners::Predictive {
+                        mean: learner.predict(model, meta, &adapted, &x),
+                        sigma,
+                    };
+                    let y = Var::constant(y.clone());
+                    let nll = crate::learners::gaussian_nll(&p, &y).mean_all().item();
+                    let (mean, sigma, y) = (
+                        p.mean.value().to_vec::<f64>(),
+                        p.sigma.value().to_vec::<f64>(),
+                        y.value().to_vec::<f64>(),
+                    );
+                    let inside = (0..y.len())
+                        .filter(|&i| (y[i] - mean[i]).abs() <= 2.0 * sigma[i])
+                        .count();
+                    Some(Uncertainty {
+                        nll,
+                        inside_2sigma: inside as f64 / y.len() as f64,
+                    })
+                })
+            })
+        })
+        .collect()
+}
+
 /// `count` evaluation tasks of `family`, seeded: K random support points and the 100-point
 /// grid as the query set. The same seed gives the same tasks to every algorithm compared.
 pub fn sinusoid_eval_tasks(family: &Sinusoid, count: usize, seed: u64) -> Vec<Task> {

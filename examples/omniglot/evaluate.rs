@@ -10,7 +10,8 @@ use crate::{EvalArgs, LakeArgs};
 
 pub fn eval(args: &EvalArgs) -> Result<(), String> {
     let (learner, meta, model, trained_ways) = setup::from_checkpoint(&args.checkpoint)?;
-    if trained_ways != args.episode.ways {
+    // A learner that makes its own classifier from the support set serves any N.
+    if learner.uses_model_head() && trained_ways != args.episode.ways {
         return Err(format!(
             "{}: the model has a {trained_ways}-way head; evaluate it with --ways {trained_ways}",
             args.checkpoint.display()
@@ -29,7 +30,10 @@ pub fn eval(args: &EvalArgs) -> Result<(), String> {
     let steps = args.inner_steps.unwrap_or(learner.inner_steps());
     let learner = learner.as_ref();
     let accuracy = Estimate::of(&meta::evaluate_tasks(&model, learner, &meta, steps, &tasks));
-    println!("adapted with {steps} inner step(s) of {}", learner.name());
+    match steps {
+        0 => println!("adapted by {} (no inner steps)", learner.name()),
+        _ => println!("adapted with {steps} inner step(s) of {}", learner.name()),
+    }
     println!(
         "accuracy: {:.2}% ± {:.2}% ({} tasks, {}-way {}-shot)",
         100.0 * accuracy.mean,
@@ -43,7 +47,7 @@ pub fn eval(args: &EvalArgs) -> Result<(), String> {
 
 pub fn lake(args: &LakeArgs) -> Result<(), String> {
     let (learner, meta, model, ways) = setup::from_checkpoint(&args.checkpoint)?;
-    if ways != lake::WAYS {
+    if learner.uses_model_head() && ways != lake::WAYS {
         return Err(format!(
             "{}: the benchmark is 20-way but this model has a {ways}-way head; train one with --ways 20",
             args.checkpoint.display()

@@ -5,6 +5,8 @@
 //! cargo run --release --example omniglot -- train --ways 5 --shots 1 --iters 2000
 //! cargo run --release --example omniglot -- eval --checkpoint runs/omniglot/checkpoint.safetensors
 //! cargo run --release --example omniglot -- lake --runs all_runs --checkpoint runs/omniglot-20way/checkpoint.safetensors
+//! cargo run --release --example omniglot -- train --algo pgn --ways 5 --out runs/omniglot-pgn
+//! cargo run --release --example omniglot -- eval --ways 20 --checkpoint runs/omniglot-pgn/checkpoint.safetensors
 //! ```
 //!
 //! Data: `--data` (repeatable) points at Omniglot folders in the standard layout; by default
@@ -141,7 +143,8 @@ pub struct LakeArgs {
     /// Folder holding run01 … run20 (python/one-shot-classification/all_runs.zip of the dataset).
     #[arg(long)]
     pub runs: PathBuf,
-    /// A 20-way checkpoint written by `train --ways 20`.
+    /// A 20-way checkpoint written by `train --ways 20` (any checkpoint of a learner that
+    /// generates its classifier from the support set, such as `pgn`).
     #[arg(long)]
     pub checkpoint: PathBuf,
     /// Inner steps when adapting (default: the number used in training).

@@ -8,7 +8,8 @@
 //! 4. [`rules`] — MAML's fixed rate, Meta-SGD's per-parameter rates, MAML++'s per-layer
 //!    per-step rates, the similarity-scaled step.
 //! 5. [`GradientLearner`], [`MamlPlusPlus`], [`Reptile`] — the learners built on them.
-//! 6. [`Cnp`] — a model-based learner: a network reads the support set, no inner steps.
+//! 6. [`Cnp`], [`Pgn`] — model-based learners: a network reads the support set and gives the
+//!    task's predictor directly, with no inner steps.
 //! 7. [`registry`] — the learners by name, as the examples' `--algo` reads them.
 //!
 //! The chapter `docs/07-learners.md` builds a new rule from scratch.
@@ -19,6 +20,7 @@ mod inner_loop;
 mod learner;
 mod maml_plus_plus;
 mod meta_params;
+mod pgn;
 pub mod registry;
 mod reptile;
 mod rule;
@@ -30,6 +32,7 @@ pub use inner_loop::inner_loop;
 pub use learner::{Adapted, Learner, Objective, Outer, Progress, Tape};
 pub use maml_plus_plus::MamlPlusPlus;
 pub use meta_params::MetaParams;
+pub use pgn::Pgn;
 pub use registry::Settings;
 pub use reptile::Reptile;
 pub use rule::{each_entry, RuleState, Step, TaskStart, UpdateRule};

@@ -8,7 +8,7 @@
 use crate::learners::rules::{
     Base, FixedRate, LayerStepRates, PerParameterRate, RateInit, SimilarityScaled,
 };
-use crate::learners::{Cnp, GradientLearner, Learner, MamlPlusPlus, Reptile, Tape};
+use crate::learners::{Cnp, GradientLearner, Learner, MamlPlusPlus, Pgn, Reptile, Tape};
 
 /// Every setting of every learner, with the defaults of the sinusoid experiments.
 #[derive(Clone, Debug, PartialEq)]
@@ -145,6 +145,11 @@ pub const LEARNERS: &[Entry] = &[
         name: "cnp",
         about: "conditional neural process: r = mean encoding of the support pairs, decoder gives μ and σ; no inner steps",
         build: |s| Box::new(Cnp { width: s.cnp_width }),
+    },
+    Entry {
+        name: "pgn",
+        about: "parameter-generating network: class weights generated from mean support embeddings; no inner steps",
+        build: |_| Box::new(Pgn),
     },
 ];
 

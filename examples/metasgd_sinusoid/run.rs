@@ -56,8 +56,14 @@ fn family(args: &Args) -> Sinusoid {
     }
 }
 
-/// `task` with an empty support set (inputs `[0, 1]`), for predictions before adaptation.
-fn without_support(task: &meta::Task) -> meta::Task {
+/// The task whose 0-step adaptation is the prediction "before adaptation". An optimisation-based
+/// learner with no steps predicts with θ whatever its support set (and a rule may read the
+/// support set to plan its steps, so it keeps it). A learner with no inner steps adapts by
+/// reading the support set itself, so for it "before" means no support points: the prior.
+fn before_adaptation(learner: &dyn Learner, task: &meta::Task) -> meta::Task {
+    if learner.inner_steps() > 0 {
+        return task.clone();
+    }
     let empty = task.support.x.narrow(0, 0, 0);
     meta::Task {
         support: meta::Batch {
@@ -98,9 +104,10 @@ pub fn run(args: &Args) -> Result<(), String> {
     let steps = learner.inner_steps();
 
     let eval_tasks = sinusoid_eval_tasks(&tasks, args.eval_tasks as usize, args.eval_seed);
-    // Before adaptation = what the learner predicts from no support points and no steps
-    // (θ itself for the optimisation-based learners, the prior for a neural process).
-    let prior_tasks: Vec<meta::Task> = eval_tasks.iter().map(without_support).collect();
+    let prior_tasks: Vec<meta::Task> = eval_tasks
+        .iter()
+        .map(|t| before_adaptation(learner, t))
+        .collect();
     let before = meta::evaluate_tasks(&model, learner, &meta, 0, &prior_tasks);
     let after = meta::evaluate_tasks(&model, learner, &meta, steps, &eval_tasks);
     let (before, after) = (Estimate::of(&before), Estimate::of(&after));
@@ -341,7 +348,8 @@ fn figure_svg(
             let x = Var::constant(task.query.x.clone());
             let values = |v: Var| v.value().to_vec::<f64>();
             let steps = learner.inner_steps();
-            let prior = learner.adapt(model, meta, &without_support(task).support, 0, 0, Tape::Off);
+            let prior = before_adaptation(learner, task).support;
+            let prior = learner.adapt(model, meta, &prior, 0, 0, Tape::Off);
             let adapted = learner.adapt(model, meta, &task.support, 0, steps, Tape::Off);
             let (before, after, sigma) = autograd::no_grad(|| {
                 (

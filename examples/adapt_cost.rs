@@ -73,6 +73,14 @@ fn main() {
             let ms = ms_per_task(&regressor, learner.as_ref(), &waves, steps);
             println!("  {name:>8} ({steps} inner steps): {ms:.3}");
         }
+        // The CNP's networks are wider than the regressor; at the regressor's width 40:
+        let narrow = Settings {
+            cnp_width: 40,
+            ..Settings::default()
+        };
+        let learner = registry::build("cnp", &narrow).expect("registered");
+        let ms = ms_per_task(&regressor, learner.as_ref(), &waves, 0);
+        println!("  {:>8} (0 inner steps, width 40): {ms:.3}", "cnp");
 
         let conv = conv_net(1, 64, 5, 28, Downsample::Stride2);
         let mut rng = StdRng::seed_from_u64(2);

@@ -6,15 +6,18 @@
 //!    families: [`sinusoid`](tasks::sinusoid) regression and [`omniglot`] classification.
 //! 2. [`learners`] — what a meta-learner is ([`Learner`]), the inner update rule under the
 //!    optimisation-based ones ([`UpdateRule`]), MAML, Meta-SGD, MAML++, Reptile, the
-//!    similarity-scaled step, and the [registry](learners::registry) of names.
+//!    similarity-scaled step, the model-based conditional neural process and
+//!    parameter-generating network, and the [registry](learners::registry) of names.
 //! 3. [`training`] — the meta-trainer, its worker threads, checkpoints, evaluation.
 //!
 //! The chapters below derive Meta-SGD and draw the tape of one meta-step
 //! (`docs/05-meta-sgd.md`), take it to Omniglot (`docs/06-omniglot.md`), and show how a
-//! learner is put together and how to write a new update rule (`docs/07-learners.md`).
+//! learner is put together and how to write a new update rule (`docs/07-learners.md`), and
+//! set the model-based learners beside the other families (`docs/10-model-based.md`).
 #![doc = include_str!("../../../docs/05-meta-sgd.md")]
 #![doc = include_str!("../../../docs/06-omniglot.md")]
 #![doc = include_str!("../../../docs/07-learners.md")]
+#![doc = include_str!("../../../docs/10-model-based.md")]
 
 pub mod learners;
 pub mod tasks;

@@ -33,7 +33,7 @@ pub fn render(panels: &[Panel], title: &str) -> String {
     for (k, panel) in panels.iter().enumerate() {
         draw_panel(&mut svg, panel, k as f64 * WIDTH, 25.0);
     }
-    let mut legend = vec![
+    let mut legend = [
         ("#222", "true function"),
         ("#999", "before adaptation"),
         ("#d62728", "after adaptation"),

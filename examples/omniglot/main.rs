@@ -36,7 +36,8 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Meta-train on the training alphabets; checkpoints and validation along the way.
-    Train(TrainArgs),
+    /// (Boxed: its flags are most of the enum's size.)
+    Train(Box<TrainArgs>),
     /// Accuracy of a checkpoint on new tasks from the test alphabets.
     Eval(EvalArgs),
     /// Lake's 20-way one-shot benchmark on a folder of runs.

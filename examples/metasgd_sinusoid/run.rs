@@ -23,7 +23,7 @@ use crate::{Args, Family, LrSchedule};
 /// The defaults of this example for learner `algo`: one inner step of 0.01 (MAML's sinusoid
 /// setting) and Meta-SGD's α ~ U[0.005, 0.1]; MAML++ and Reptile take five steps, MAML++'s
 /// multi-step loss anneals over the first tenth of the run. The conditional neural process
-/// has encoder and decoder of 128 hidden units (the paper's width).
+/// has encoder and decoder of 128 hidden units.
 fn defaults(algo: &str, iters: u64) -> Settings {
     let base = Settings {
         inner_steps: 1,

@@ -200,3 +200,38 @@ fn real_valued_targets_are_refused_with_the_shape() {
         Tape::Off,
     );
 }
+
+#[test]
+fn lakes_twenty_way_runs_accept_a_five_way_model() {
+    use meta::omniglot::lake;
+    // Two synthetic runs of 20 classes, one image each, tested on their own training images:
+    // the model's head is 5-way, and Lake's 20-way prediction and scoring run all the same.
+    let trainer = trainer();
+    let mut rng = StdRng::seed_from_u64(12);
+    let runs: Vec<lake::Run> = (0..2)
+        .map(|k| {
+            let support = images(20, 1, &mut rng);
+            let Target::Labels(labels) = support.y.clone() else {
+                unreachable!()
+            };
+            lake::Run {
+                name: format!("run{:02}", k + 1),
+                test: support.x.clone(),
+                labels,
+                support,
+            }
+        })
+        .collect();
+    let predictions = lake::predict(
+        trainer.model.as_ref(),
+        trainer.learner.as_ref(),
+        &trainer.meta,
+        0,
+        &runs,
+    );
+    assert!(predictions
+        .iter()
+        .all(|p| p.len() == 20 && p.iter().all(|&c| c < 20)));
+    let score = lake::score(&runs, &predictions);
+    assert!((0.0..=100.0).contains(&score.overall));
+}

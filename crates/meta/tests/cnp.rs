@@ -227,3 +227,42 @@ fn class_labels_are_refused_with_the_shape() {
         Tape::Off,
     );
 }
+
+#[test]
+fn a_checkpoint_restores_the_cnp_with_its_width() {
+    // Checkpoints restore in f32.
+    let trainer = MetaTrainer::new(
+        Box::new(mlp(&[1, 4, 1], Activation::Tanh)),
+        registry::build(
+            "cnp",
+            &Settings {
+                cnp_width: 8,
+                ..Settings::default()
+            },
+        )
+        .unwrap(),
+        Box::new(Adam::new(1e-3)),
+        Execution::PerTask { chunk: 1 },
+        DType::F32,
+        &mut StdRng::seed_from_u64(1),
+    );
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("cnp-checkpoint");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("checkpoint.safetensors");
+    meta::save_training(&path, &trainer, 3, &[]).unwrap();
+    // The defaults say width 128: the recorded 8 must win, or the shapes would not match.
+    let model = mlp(&[1, 4, 1], Activation::Tanh);
+    let (learner, restored, _) = meta::restore(&path, &model, &Settings::default()).unwrap();
+    assert_eq!(learner.name(), "cnp");
+    assert!(learner
+        .settings()
+        .contains(&("cnp_width".to_string(), "8".to_string())));
+    let as_f64 = |p: &Params| -> Vec<f64> {
+        p.iter()
+            .flat_map(|(_, v)| v.value().to_dtype(DType::F64).to_vec::<f64>())
+            .collect()
+    };
+    let (saved, loaded) = (as_f64(&trainer.meta.learned), as_f64(&restored.learned));
+    assert_eq!(saved.len(), loaded.len());
+    assert_eq!(saved, loaded);
+}

@@ -101,10 +101,10 @@ impl Cnp {
         let x = if single { x.unsqueeze(0) } else { x.clone() };
         let p = self.decode(meta, r, &x);
         if single {
-            let shape = &p.mean.shape()[1..].to_vec();
+            let shape = p.mean.shape()[1..].to_vec(); // [Q, 1]
             Predictive {
-                mean: p.mean.reshape(shape),
-                sigma: p.sigma.reshape(shape),
+                mean: p.mean.reshape(&shape),
+                sigma: p.sigma.reshape(&shape),
             }
         } else {
             p

@@ -8,6 +8,7 @@
 //!    optimisation-based ones ([`UpdateRule`]), MAML, Meta-SGD, MAML++, Reptile, the
 //!    similarity-scaled step, and the [registry](learners::registry) of names.
 //! 3. [`training`] — the meta-trainer, its worker threads, checkpoints, evaluation.
+//! 4. [`unroll`] — meta-training a learned optimiser by unrolling it on an optimisee.
 //!
 //! The chapters below derive Meta-SGD and draw the tape of one meta-step
 //! (`docs/05-meta-sgd.md`), take it to Omniglot (`docs/06-omniglot.md`), and show how a
@@ -19,6 +20,7 @@
 pub mod learners;
 pub mod tasks;
 pub mod training;
+pub mod unroll;
 
 pub use learners::rules::RateInit;
 pub use learners::{registry, Learner, MetaParams, Settings, Tape, UpdateRule};

@@ -5,8 +5,10 @@
 //! reads the ones it uses and reports them back as [`Learner::settings`], so a checkpoint
 //! records exactly what defines it. Adding a learner is one [`Entry`] here.
 
+use nn::learned::CoordinatewiseLstm;
+
 use crate::learners::rules::{
-    Base, FixedRate, LayerStepRates, PerParameterRate, RateInit, SimilarityScaled,
+    Base, FixedRate, LayerStepRates, LstmRule, PerParameterRate, RateInit, SimilarityScaled,
 };
 use crate::learners::{GradientLearner, Learner, MamlPlusPlus, Reptile, Tape};
 
@@ -35,6 +37,12 @@ pub struct Settings {
     pub similarity_d: f64,
     /// Similarity rule: learn c and d.
     pub learn_similarity: bool,
+    /// Learned LSTM optimiser: units per layer (20 in Andrychowicz et al.).
+    pub lstm_hidden: usize,
+    /// Learned LSTM optimiser: stacked layers (2).
+    pub lstm_layers: usize,
+    /// Learned LSTM optimiser: the factor s on its output, θ + s·LSTM(g) (0.1).
+    pub lstm_output_scale: f64,
 }
 
 impl Default for Settings {
@@ -53,6 +61,9 @@ impl Default for Settings {
             similarity_c: None,
             similarity_d: 1.0,
             learn_similarity: true,
+            lstm_hidden: 20,
+            lstm_layers: 2,
+            lstm_output_scale: 0.1,
         }
     }
 }
@@ -136,6 +147,20 @@ pub const LEARNERS: &[Entry] = &[
                 per_step: s.per_step_alpha,
             };
             similarity("similarity-metasgd", Base::PerParameter(base), s)
+        },
+    },
+    Entry {
+        name: "lstm",
+        about:
+            "learned optimiser: a coordinatewise LSTM reads g and outputs the step; second order",
+        build: |s| {
+            let lstm = CoordinatewiseLstm {
+                hidden: s.lstm_hidden,
+                layers: s.lstm_layers,
+                output_scale: s.lstm_output_scale,
+                ..CoordinatewiseLstm::default()
+            };
+            gradient("lstm", Box::new(LstmRule { lstm }), s, Tape::SecondOrder)
         },
     },
 ];
@@ -243,6 +268,13 @@ impl Settings {
             "learn_similarity",
             read("learn_similarity"),
             &mut s.learn_similarity,
+        )?;
+        parse("lstm_hidden", read("lstm_hidden"), &mut s.lstm_hidden)?;
+        parse("lstm_layers", read("lstm_layers"), &mut s.lstm_layers)?;
+        parse(
+            "lstm_output_scale",
+            read("lstm_output_scale"),
+            &mut s.lstm_output_scale,
         )?;
         if let Some(c) = read("similarity_c") {
             let mut value = 0.0;

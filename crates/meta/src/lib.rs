@@ -12,10 +12,12 @@
 //!
 //! The chapters below derive Meta-SGD and draw the tape of one meta-step
 //! (`docs/05-meta-sgd.md`), take it to Omniglot (`docs/06-omniglot.md`), and show how a
-//! learner is put together and how to write a new update rule (`docs/07-learners.md`).
+//! learner is put together and how to write a new update rule (`docs/07-learners.md`), and
+//! learn the update rule itself with an LSTM (`docs/08-learned-optimizers.md`).
 #![doc = include_str!("../../../docs/05-meta-sgd.md")]
 #![doc = include_str!("../../../docs/06-omniglot.md")]
 #![doc = include_str!("../../../docs/07-learners.md")]
+#![doc = include_str!("../../../docs/08-learned-optimizers.md")]
 
 pub mod learners;
 pub mod tasks;

@@ -44,6 +44,7 @@ enum Optimisee {
     /// The same MLP with ReLU (the LSTM is meta-trained on sigmoid).
     DigitsRelu,
     /// The MLP with 40 hidden units (the LSTM is meta-trained on 20).
+    #[value(name = "digits-40")]
     Digits40,
 }
 

@@ -9,19 +9,23 @@
 //!    similarity-scaled step, the model-based conditional neural process and
 //!    parameter-generating network, and the [registry](learners::registry) of names.
 //! 3. [`training`] — the meta-trainer, its worker threads, checkpoints, evaluation.
+//! 4. [`unroll`] — meta-training a learned optimiser by unrolling it on an optimisee.
 //!
 //! The chapters below derive Meta-SGD and draw the tape of one meta-step
 //! (`docs/05-meta-sgd.md`), take it to Omniglot (`docs/06-omniglot.md`), and show how a
 //! learner is put together and how to write a new update rule (`docs/07-learners.md`), and
-//! set the model-based learners beside the other families (`docs/10-model-based.md`).
+//! learn the update rule itself with an LSTM (`docs/08-learned-optimizers.md`), and set the
+//! model-based learners beside the other families (`docs/10-model-based.md`).
 #![doc = include_str!("../../../docs/05-meta-sgd.md")]
 #![doc = include_str!("../../../docs/06-omniglot.md")]
 #![doc = include_str!("../../../docs/07-learners.md")]
+#![doc = include_str!("../../../docs/08-learned-optimizers.md")]
 #![doc = include_str!("../../../docs/10-model-based.md")]
 
 pub mod learners;
 pub mod tasks;
 pub mod training;
+pub mod unroll;
 
 pub use learners::rules::RateInit;
 pub use learners::{registry, Learner, MetaParams, Settings, Tape, UpdateRule};

@@ -26,6 +26,10 @@ fn settings(steps: usize) -> Settings {
             high: 0.1,
         },
         multi_step_iters: 100,
+        // A small learned optimiser keeps the finite differences quick; its output scale of
+        // 1 makes its steps large enough for the second-order terms to matter.
+        lstm_hidden: 3,
+        lstm_output_scale: 1.0,
         ..Settings::default()
     }
 }
@@ -65,8 +69,9 @@ fn assert_close(analytic: &[f64], numeric: &[f64], what: &str) {
 }
 
 /// The learners whose outer step follows a loss, so it has a gradient to check.
-const DIFFERENTIATED: [&str; 6] = [
+const DIFFERENTIATED: [&str; 7] = [
     "metasgd",
+    "lstm",
     "maml",
     "mamlpp",
     "similarity",

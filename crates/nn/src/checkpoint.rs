@@ -116,7 +116,7 @@ impl Checkpoint {
         Ok(())
     }
 
-    fn error(&self, tensor: Option<&str>, message: String) -> NnError {
+    pub(crate) fn error(&self, tensor: Option<&str>, message: String) -> NnError {
         NnError::Checkpoint {
             path: self
                 .source

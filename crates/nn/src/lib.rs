@@ -10,8 +10,10 @@
 //! 3. [`init`], [`layers`], [`models`] — initialisers, layers, ready-made networks.
 //! 4. [`loss`] — mse, L1, Huber, cross-entropy, binary cross-entropy with logits, KL
 //!    divergence, accuracy.
-//! 5. [`optim`] — SGD, Adam(W), schedules, clipping.
+//! 5. [`optim`] — SGD, RMSprop, Adam(W), schedules, clipping.
 //! 6. [`checkpoint`] — saving and loading safetensors files.
+//! 7. [`learned`] — the coordinatewise LSTM optimiser (a learned optimiser), on the LSTM
+//!    cell of [`layers`].
 //!
 //! The chapter below (`docs/04-nn.md`) shows why meta-learning wants functional modules and
 //! trains a small regression in a few lines.
@@ -21,6 +23,7 @@ pub mod checkpoint;
 pub mod error;
 pub mod init;
 pub mod layers;
+pub mod learned;
 pub mod loss;
 pub mod models;
 pub mod module;

@@ -379,3 +379,37 @@ fn state_from_another_model_is_caught_at_the_next_step() {
     .unwrap();
     sgd.step(&params(&P), &params(&G1));
 }
+
+#[test]
+fn rmsprop_follows_its_formula() {
+    use nn::optim::RmsProp;
+    let mut opt = RmsProp::new(0.1);
+    let mut p: nn::Params = [(
+        "w",
+        autograd::Var::leaf(tensor::Tensor::from_vec(vec![1.0f64, -2.0], &[2]).unwrap()),
+    )]
+    .into_iter()
+    .collect();
+    let (mut v, mut expect) = ([0.0f64; 2], [1.0f64, -2.0]);
+    for step in 0..3 {
+        let g = [0.5 * (step + 1) as f64, -3.0];
+        let grads: nn::Params = [(
+            "w",
+            autograd::Var::constant(tensor::Tensor::from_vec(g.to_vec(), &[2]).unwrap()),
+        )]
+        .into_iter()
+        .collect();
+        p = opt.step(&p, &grads);
+        for k in 0..2 {
+            v[k] = 0.99 * v[k] + 0.01 * g[k] * g[k];
+            expect[k] -= 0.1 * g[k] / (v[k].sqrt() + 1e-8);
+        }
+        let got = p.expect("w").value().to_vec::<f64>();
+        for k in 0..2 {
+            assert!(
+                (got[k] - expect[k]).abs() < 1e-12,
+                "step {step}: {got:?} vs {expect:?}"
+            );
+        }
+    }
+}

@@ -6,7 +6,7 @@
 //! 3. [`UpdateRule`] and [`inner_loop`] — the inner step under every optimisation-based
 //!    learner, and the loop that runs it.
 //! 4. [`rules`] — MAML's fixed rate, Meta-SGD's per-parameter rates, MAML++'s per-layer
-//!    per-step rates, the similarity-scaled step.
+//!    per-step rates, the similarity-scaled step, the learned LSTM optimiser.
 //! 5. [`GradientLearner`], [`MamlPlusPlus`], [`Reptile`] — the learners built on them.
 //! 6. [`Cnp`], [`Pgn`] — model-based learners: a network reads the support set and gives the
 //!    task's predictor directly, with no inner steps.

@@ -5,8 +5,10 @@
 //! reads the ones it uses and reports them back as [`Learner::settings`], so a checkpoint
 //! records exactly what defines it. Adding a learner is one [`Entry`] here.
 
+use nn::learned::CoordinatewiseLstm;
+
 use crate::learners::rules::{
-    Base, FixedRate, LayerStepRates, PerParameterRate, RateInit, SimilarityScaled,
+    Base, FixedRate, LayerStepRates, LstmRule, PerParameterRate, RateInit, SimilarityScaled,
 };
 use crate::learners::{Cnp, GradientLearner, Learner, MamlPlusPlus, Pgn, Reptile, Tape};
 
@@ -37,6 +39,12 @@ pub struct Settings {
     pub learn_similarity: bool,
     /// Conditional neural process: hidden width of encoder and decoder, and the size of r.
     pub cnp_width: usize,
+    /// Learned LSTM optimiser: units per layer (20 in Andrychowicz et al.).
+    pub lstm_hidden: usize,
+    /// Learned LSTM optimiser: stacked layers (2).
+    pub lstm_layers: usize,
+    /// Learned LSTM optimiser: the factor s on its output, θ + s·LSTM(g) (0.1).
+    pub lstm_output_scale: f64,
 }
 
 impl Default for Settings {
@@ -56,6 +64,9 @@ impl Default for Settings {
             similarity_d: 1.0,
             learn_similarity: true,
             cnp_width: 128,
+            lstm_hidden: 20,
+            lstm_layers: 2,
+            lstm_output_scale: 0.1,
         }
     }
 }
@@ -150,6 +161,20 @@ pub const LEARNERS: &[Entry] = &[
         name: "pgn",
         about: "parameter-generating network: class weights generated from mean support embeddings; no inner steps",
         build: |_| Box::new(Pgn),
+    },
+    Entry {
+        name: "lstm",
+        about:
+            "learned optimiser: a coordinatewise LSTM reads g and outputs the step; second order",
+        build: |s| {
+            let lstm = CoordinatewiseLstm {
+                hidden: s.lstm_hidden,
+                layers: s.lstm_layers,
+                output_scale: s.lstm_output_scale,
+                ..CoordinatewiseLstm::default()
+            };
+            gradient("lstm", Box::new(LstmRule { lstm }), s, Tape::SecondOrder)
+        },
     },
 ];
 
@@ -258,6 +283,13 @@ impl Settings {
             &mut s.learn_similarity,
         )?;
         parse("cnp_width", read("cnp_width"), &mut s.cnp_width)?;
+        parse("lstm_hidden", read("lstm_hidden"), &mut s.lstm_hidden)?;
+        parse("lstm_layers", read("lstm_layers"), &mut s.lstm_layers)?;
+        parse(
+            "lstm_output_scale",
+            read("lstm_output_scale"),
+            &mut s.lstm_output_scale,
+        )?;
         if let Some(c) = read("similarity_c") {
             let mut value = 0.0;
             parse("similarity_c", Some(c), &mut value)?;

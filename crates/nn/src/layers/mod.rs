@@ -8,6 +8,7 @@
 //! | [`LayerNorm`] | `weight`, `bias` of its normalised shape |
 //! | [`GroupNorm`] | `weight [C]` (γ), `bias [C]` (β) |
 //! | [`MaxPool2d`], [`AdaptiveAvgPool2d`], [`Flatten`], [`SpatialMean`], [`Dropout`], activations | none |
+//! | [`LstmCell`] (functional, no `Module`) | `w_ih [4H, I]`, `w_hh [4H, H]`, `bias [4H]` |
 //! | [`Sequential`] | its children's, named `0.…`, `1.…` |
 
 mod activation;
@@ -16,6 +17,7 @@ mod conv;
 mod dropout;
 mod groupnorm;
 mod linear;
+mod lstm;
 mod reshape;
 mod sequential;
 
@@ -25,5 +27,6 @@ pub use conv::{AdaptiveAvgPool2d, Conv2d, MaxPool2d};
 pub use dropout::Dropout;
 pub use groupnorm::{GroupNorm, LayerNorm};
 pub use linear::Linear;
+pub use lstm::{LstmCell, LstmState};
 pub use reshape::{Flatten, SpatialMean};
 pub use sequential::Sequential;

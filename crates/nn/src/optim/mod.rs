@@ -8,11 +8,13 @@
 
 mod adam;
 mod clip;
+mod rmsprop;
 mod schedule;
 mod sgd;
 
 pub use adam::Adam;
 pub use clip::clip_grad_norm;
+pub use rmsprop::RmsProp;
 pub use schedule::{Constant, Cosine, Schedule, StepDecay};
 pub use sgd::{Momentum, Sgd};
 

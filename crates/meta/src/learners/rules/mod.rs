@@ -2,11 +2,13 @@
 
 mod fixed_rate;
 mod layer_step;
+mod lstm;
 mod per_parameter;
 mod similarity;
 
 pub use fixed_rate::FixedRate;
 pub use layer_step::LayerStepRates;
+pub use lstm::LstmRule;
 pub use per_parameter::{PerParameterRate, RateInit};
 pub use similarity::{Base, SimilarityScaled};
 

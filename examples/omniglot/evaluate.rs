@@ -10,7 +10,8 @@ use crate::{EvalArgs, LakeArgs};
 
 pub fn eval(args: &EvalArgs) -> Result<(), String> {
     let (learner, meta, model, trained_ways) = setup::from_checkpoint(&args.checkpoint)?;
-    if trained_ways != args.episode.ways {
+    // A metric learner predicts by distances, not through the head: any N will do.
+    if learner.fixed_ways() && trained_ways != args.episode.ways {
         return Err(format!(
             "{}: the model has a {trained_ways}-way head; evaluate it with --ways {trained_ways}",
             args.checkpoint.display()
@@ -43,7 +44,7 @@ pub fn eval(args: &EvalArgs) -> Result<(), String> {
 
 pub fn lake(args: &LakeArgs) -> Result<(), String> {
     let (learner, meta, model, ways) = setup::from_checkpoint(&args.checkpoint)?;
-    if ways != lake::WAYS {
+    if learner.fixed_ways() && ways != lake::WAYS {
         return Err(format!(
             "{}: the benchmark is 20-way but this model has a {ways}-way head; train one with --ways 20",
             args.checkpoint.display()

@@ -5,6 +5,7 @@
 //! cargo run --release --example omniglot -- train --ways 5 --shots 1 --iters 2000
 //! cargo run --release --example omniglot -- eval --checkpoint runs/omniglot/checkpoint.safetensors
 //! cargo run --release --example omniglot -- lake --runs all_runs --checkpoint runs/omniglot-20way/checkpoint.safetensors
+//! cargo run --release --example omniglot -- train --algo protonet --ways 60 --queries 5 --meta-batch 1
 //! ```
 //!
 //! Data: `--data` (repeatable) points at Omniglot folders in the standard layout; by default
@@ -106,6 +107,10 @@ pub struct TrainArgs {
     /// Tasks per validation.
     #[arg(long, default_value_t = 100, value_parser = positive::<usize>)]
     pub eval_tasks: usize,
+    /// Classes per validation task (default: --ways). A metric learner (protonet, siamese) may
+    /// train with more ways than it is validated and tested with; a learner with a head may not.
+    #[arg(long, value_parser = positive::<usize>)]
+    pub validation_ways: Option<usize>,
     /// Save a checkpoint every this many iterations (and always at the end).
     #[arg(long, default_value_t = 200, value_parser = positive::<u64>)]
     pub checkpoint_every: u64,
@@ -141,7 +146,7 @@ pub struct LakeArgs {
     /// Folder holding run01 … run20 (python/one-shot-classification/all_runs.zip of the dataset).
     #[arg(long)]
     pub runs: PathBuf,
-    /// A 20-way checkpoint written by `train --ways 20`.
+    /// A checkpoint written by `train`: 20-way (`--ways 20`), or a metric learner of any way.
     #[arg(long)]
     pub checkpoint: PathBuf,
     /// Inner steps when adapting (default: the number used in training).

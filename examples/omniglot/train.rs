@@ -12,7 +12,7 @@ use rand::SeedableRng;
 use tensor::DType;
 
 use crate::setup;
-use crate::TrainArgs;
+use crate::{EpisodeArgs, TrainArgs};
 
 pub fn run(args: &TrainArgs) -> Result<(), String> {
     let out = &args.out;
@@ -32,9 +32,14 @@ pub fn run(args: &TrainArgs) -> Result<(), String> {
         args.data.test_alphabets.join(", ")
     );
     let train_tasks = setup::sampler(&data, train_classes, &args.episode, "training")?;
-    let validation_tasks = setup::sampler(&data, validation_classes, &args.episode, "validation")?;
-
     let ways = args.episode.ways;
+    let validation_episode = EpisodeArgs {
+        ways: args.validation_ways.unwrap_or(ways),
+        ..args.episode.clone()
+    };
+    let validation_tasks =
+        setup::sampler(&data, validation_classes, &validation_episode, "validation")?;
+
     let algo = match (args.learner.algo.as_str(), args.first_order) {
         (name, false) => name,
         ("maml" | "fomaml", true) => "fomaml",
@@ -49,6 +54,12 @@ pub fn run(args: &TrainArgs) -> Result<(), String> {
         .learner
         .settings(setup::defaults(algo, ways, args.iters));
     let learner = registry::build(algo, &settings)?;
+    if learner.fixed_ways() && validation_episode.ways != ways {
+        return Err(format!(
+            "`{algo}` classifies through a {ways}-way head: it cannot validate on {}-way tasks",
+            validation_episode.ways
+        ));
+    }
     let mut trainer = MetaTrainer::new(
         Box::new(setup::network(args.hidden, ways)),
         learner,

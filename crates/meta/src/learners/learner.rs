@@ -79,6 +79,13 @@ pub trait Learner: Send + Sync {
     /// Inner steps it takes to adapt (0 for a learner with no inner loop).
     fn inner_steps(&self) -> usize;
 
+    /// Whether its predictions are the model's output layer, so it classifies exactly as many
+    /// classes as that layer has (true by default). A metric learner predicts by distances
+    /// between embeddings and takes tasks of any number of classes.
+    fn fixed_ways(&self) -> bool {
+        true
+    }
+
     /// Adapts to `support`, taking `steps` inner steps, keeping as much of the graph as `tape`
     /// says.
     fn adapt(

@@ -8,7 +8,9 @@
 //! 4. [`rules`] — MAML's fixed rate, Meta-SGD's per-parameter rates, MAML++'s per-layer
 //!    per-step rates, the similarity-scaled step.
 //! 5. [`GradientLearner`], [`MamlPlusPlus`], [`Reptile`] — the learners built on them.
-//! 6. [`registry`] — the learners by name, as the examples' `--algo` reads them.
+//! 6. [`metric`], [`Prototypical`] — the metric-based learners: no inner loop,
+//!    a class is known by where its support embeddings lie.
+//! 7. [`registry`] — the learners by name, as the examples' `--algo` reads them.
 //!
 //! The chapter `docs/07-learners.md` builds a new rule from scratch.
 
@@ -17,6 +19,8 @@ mod inner_loop;
 mod learner;
 mod maml_plus_plus;
 mod meta_params;
+pub mod metric;
+pub mod prototypical;
 pub mod registry;
 mod reptile;
 mod rule;
@@ -27,6 +31,7 @@ pub use inner_loop::inner_loop;
 pub use learner::{Adapted, Learner, Objective, Outer, Progress, Tape};
 pub use maml_plus_plus::MamlPlusPlus;
 pub use meta_params::MetaParams;
+pub use prototypical::Prototypical;
 pub use registry::Settings;
 pub use reptile::Reptile;
 pub use rule::{each_entry, RuleState, Step, TaskStart, UpdateRule};

@@ -8,7 +8,7 @@
 use crate::learners::rules::{
     Base, FixedRate, LayerStepRates, PerParameterRate, RateInit, SimilarityScaled,
 };
-use crate::learners::{GradientLearner, Learner, MamlPlusPlus, Reptile, Tape};
+use crate::learners::{GradientLearner, Learner, MamlPlusPlus, Prototypical, Reptile, Tape};
 
 /// Every setting of every learner, with the defaults of the sinusoid experiments.
 #[derive(Clone, Debug, PartialEq)]
@@ -137,6 +137,11 @@ pub const LEARNERS: &[Entry] = &[
             };
             similarity("similarity-metasgd", Base::PerParameter(base), s)
         },
+    },
+    Entry {
+        name: "protonet",
+        about: "prototypical networks: logits −‖f(x) − mean support embedding of the class‖²",
+        build: |_| Box::new(Prototypical),
     },
 ];
 

@@ -1,18 +1,21 @@
-//! The metric-based learners: prototypes and distances against a hand computation, the
-//! meta-gradient against finite differences through a tiny conv net in f64, and Lake's
-//! benchmark through a checkpoint.
+//! The metric-based learners: prototypes and distances against a hand computation, their
+//! meta-gradients against finite differences through a tiny conv net in f64, the Siamese
+//! pairs, and both learners on Lake's benchmark through a checkpoint.
 
 mod meta_fd;
 mod omniglot_common;
 
 use std::path::Path;
+use std::sync::Arc;
 
 use autograd::Var;
 use meta::learners::prototypical::{negative_squared_distances, prototypes};
+use meta::learners::siamese::{pair_logits, pair_targets};
 use meta::omniglot::lake::{predict, read_runs, score, WAYS};
+use meta::omniglot::{Class, Episode, Omniglot, Sampler};
 use meta::{registry, Batch, Execution, MetaTrainer, Settings, Target, Task};
 use nn::{conv_net, Adam, Downsample};
-use omniglot_common::{drawing, scratch, write_ink, SIDE};
+use omniglot_common::{drawing, scratch, write_dataset, write_ink, SIDE};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use tensor::{DType, Tensor};
@@ -39,6 +42,17 @@ fn prototypes_and_distances_match_a_hand_computation() {
     let embeddings = var(&[3.0, 6.0, 9.0, 7.0], &[4, 1]);
     let centres = prototypes(&embeddings, &[0, 0, 0, 1], 2);
     assert_eq!(centres.value().to_vec::<f64>(), [6.0, 7.0]);
+}
+
+#[test]
+fn pair_logits_match_a_hand_computation() {
+    let queries = var(&[1.0, 2.0], &[1, 2]);
+    let support = var(&[1.0, 2.0, 3.0, -1.0], &[2, 2]);
+    let weight = var(&[-1.0, -0.5], &[2]);
+    let bias = var(&[0.25], &[]);
+    // Against itself: 0 + 0.25; against (3, −1): −1·2 − 0.5·3 + 0.25 = −3.25.
+    let logits = pair_logits(&queries, &support, &weight, &bias);
+    assert_eq!(logits.value().to_vec::<f64>(), [0.25, -3.25]);
 }
 
 /// A 2-way task of 8×8 images: `shots` support and 2 query images per class.
@@ -102,6 +116,76 @@ fn prototypical_loss_gradient_matches_finite_differences() {
     gradient_matches_finite_differences("protonet");
 }
 
+#[test]
+fn siamese_loss_gradient_matches_finite_differences() {
+    gradient_matches_finite_differences("siamese");
+}
+
+#[test]
+fn siamese_pairs_are_balanced_and_same_exactly_where_the_classes_agree() {
+    // 5-way 1-shot, 3 queries per class: 15 same pairs, 60 different ones.
+    let support: Vec<usize> = vec![3, 0, 4, 1, 2];
+    let query: Vec<usize> = (0..15).map(|i| i % 5).collect();
+    let (targets, weights) = pair_targets(&query, &support);
+    assert_eq!(targets.shape(), &[15, 5]);
+    let (targets, weights) = (targets.to_vec::<f64>(), weights.to_vec::<f64>());
+    let mut same_weight = 0.0;
+    let mut different_weight = 0.0;
+    for (i, q) in query.iter().enumerate() {
+        for (j, s) in support.iter().enumerate() {
+            let (target, weight) = (targets[i * 5 + j], weights[i * 5 + j]);
+            if q == s {
+                assert_eq!(target, 1.0);
+                assert!((weight - 0.5 / 15.0).abs() < 1e-15);
+                same_weight += weight;
+            } else {
+                assert_eq!(target, 0.0);
+                assert!((weight - 0.5 / 60.0).abs() < 1e-15);
+                different_weight += weight;
+            }
+        }
+    }
+    assert!((same_weight - 0.5).abs() < 1e-12 && (different_weight - 0.5).abs() < 1e-12);
+}
+
+#[test]
+fn siamese_pairs_of_sampled_tasks_come_from_the_training_classes() {
+    let root = scratch("siamese-pairs");
+    write_dataset(&root, &["Train", "Held"], 6, 4);
+    let data = Arc::new(Omniglot::load(&[&root]).unwrap());
+    let training: Vec<Class> = (0..data.characters().len())
+        .filter(|&c| data.characters()[c].alphabet == "Train")
+        .map(Class::plain)
+        .collect();
+    assert_eq!(training.len(), 6);
+    let episode = Episode {
+        ways: 4,
+        shots: 1,
+        queries: 2,
+    };
+    let sampler = Sampler::new(data.clone(), training.clone(), episode).unwrap();
+    for seed in 0..20 {
+        let (task, by_label) = sampler.draw(&mut StdRng::seed_from_u64(seed));
+        let labels = |batch: &Batch| match &batch.y {
+            Target::Labels(l) => l.clone(),
+            Target::Values(_) => unreachable!(),
+        };
+        let (support, query) = (labels(&task.support), labels(&task.query));
+        let (targets, _) = pair_targets(&query, &support);
+        let targets = targets.to_vec::<f64>();
+        let same = targets.iter().filter(|&&t| t == 1.0).count();
+        assert_eq!(same, 8, "one same pair per query");
+        assert_eq!(targets.len() - same, 24, "N − 1 different pairs per query");
+        for (i, q) in query.iter().enumerate() {
+            for (j, s) in support.iter().enumerate() {
+                let (a, b) = (by_label[*q], by_label[*s]);
+                assert!(training.contains(&a) && training.contains(&b));
+                assert_eq!(targets[i * support.len() + j] == 1.0, a == b);
+            }
+        }
+    }
+}
+
 /// Writes Lake-format runs whose test items are their classes' training images, permuted.
 fn write_runs(folder: &Path, runs: usize) {
     for r in 0..runs {
@@ -157,4 +241,9 @@ fn lake_scores_a_checkpoint(name: &str) {
 #[test]
 fn lake_scores_a_prototypical_checkpoint() {
     lake_scores_a_checkpoint("protonet");
+}
+
+#[test]
+fn lake_scores_a_siamese_checkpoint() {
+    lake_scores_a_checkpoint("siamese");
 }

@@ -8,11 +8,12 @@
 //! 4. [`rules`] — MAML's fixed rate, Meta-SGD's per-parameter rates, MAML++'s per-layer
 //!    per-step rates, the similarity-scaled step.
 //! 5. [`GradientLearner`], [`MamlPlusPlus`], [`Reptile`] — the learners built on them.
-//! 6. [`metric`], [`Prototypical`] — the metric-based learners: no inner loop,
+//! 6. [`metric`], [`Prototypical`], [`Siamese`] — the metric-based learners: no inner loop,
 //!    a class is known by where its support embeddings lie.
 //! 7. [`registry`] — the learners by name, as the examples' `--algo` reads them.
 //!
-//! The chapter `docs/07-learners.md` builds a new rule from scratch.
+//! The chapter `docs/07-learners.md` builds a new rule from scratch; `docs/09-metric-learning.md`
+//! derives the metric learners.
 
 mod gradient;
 mod inner_loop;
@@ -25,6 +26,7 @@ pub mod registry;
 mod reptile;
 mod rule;
 pub mod rules;
+pub mod siamese;
 
 pub use gradient::GradientLearner;
 pub use inner_loop::inner_loop;
@@ -35,3 +37,4 @@ pub use prototypical::Prototypical;
 pub use registry::Settings;
 pub use reptile::Reptile;
 pub use rule::{each_entry, RuleState, Step, TaskStart, UpdateRule};
+pub use siamese::Siamese;

@@ -8,7 +8,9 @@
 use crate::learners::rules::{
     Base, FixedRate, LayerStepRates, PerParameterRate, RateInit, SimilarityScaled,
 };
-use crate::learners::{GradientLearner, Learner, MamlPlusPlus, Prototypical, Reptile, Tape};
+use crate::learners::{
+    GradientLearner, Learner, MamlPlusPlus, Prototypical, Reptile, Siamese, Tape,
+};
 
 /// Every setting of every learner, with the defaults of the sinusoid experiments.
 #[derive(Clone, Debug, PartialEq)]
@@ -142,6 +144,11 @@ pub const LEARNERS: &[Entry] = &[
         name: "protonet",
         about: "prototypical networks: logits −‖f(x) − mean support embedding of the class‖²",
         build: |_| Box::new(Prototypical),
+    },
+    Entry {
+        name: "siamese",
+        about: "Siamese networks: σ(w·|f(a) − f(b)| + b) per pair, the most likely \"same\" class",
+        build: |_| Box::new(Siamese),
     },
 ];
 

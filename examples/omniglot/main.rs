@@ -111,6 +111,10 @@ pub struct TrainArgs {
     /// train with more ways than it is validated and tested with; a learner with a head may not.
     #[arg(long, value_parser = positive::<usize>)]
     pub validation_ways: Option<usize>,
+    /// Distort every training image with a random affine map (Koch et al.: rotation ±10°,
+    /// shear ±0.3, scale 0.8–1.2, shift ±2 px), drawn from the task's seed.
+    #[arg(long)]
+    pub augment: bool,
     /// Save a checkpoint every this many iterations (and always at the end).
     #[arg(long, default_value_t = 200, value_parser = positive::<u64>)]
     pub checkpoint_every: u64,

@@ -5,7 +5,7 @@ use std::io::{IsTerminal, Write};
 use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use meta::omniglot::Sampler;
+use meta::omniglot::{Distortion, Sampler};
 use meta::{registry, task_seed, Estimate, Execution, MetaTrainer, TaskSource, Tasks};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
@@ -31,7 +31,10 @@ pub fn run(args: &TrainArgs) -> Result<(), String> {
         test_classes.len(),
         args.data.test_alphabets.join(", ")
     );
-    let train_tasks = setup::sampler(&data, train_classes, &args.episode, "training")?;
+    let mut train_tasks = setup::sampler(&data, train_classes, &args.episode, "training")?;
+    if args.augment {
+        train_tasks = train_tasks.with_distortion(Distortion::koch());
+    }
     let ways = args.episode.ways;
     let validation_episode = EpisodeArgs {
         ways: args.validation_ways.unwrap_or(ways),
@@ -102,6 +105,7 @@ pub fn run(args: &TrainArgs) -> Result<(), String> {
             ("hidden", args.hidden.to_string()),
             ("seed", args.seed.to_string()),
             ("test_alphabets", args.data.test_alphabets.join(",")),
+            ("augment", args.augment.to_string()),
         ]
     };
 

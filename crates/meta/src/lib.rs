@@ -6,15 +6,19 @@
 //!    families: [`sinusoid`](tasks::sinusoid) regression and [`omniglot`] classification.
 //! 2. [`learners`] — what a meta-learner is ([`Learner`]), the inner update rule under the
 //!    optimisation-based ones ([`UpdateRule`]), MAML, Meta-SGD, MAML++, Reptile, the
-//!    similarity-scaled step, and the [registry](learners::registry) of names.
+//!    similarity-scaled step, prototypical and Siamese networks, and the
+//!    [registry](learners::registry) of names.
 //! 3. [`training`] — the meta-trainer, its worker threads, checkpoints, evaluation.
 //!
 //! The chapters below derive Meta-SGD and draw the tape of one meta-step
 //! (`docs/05-meta-sgd.md`), take it to Omniglot (`docs/06-omniglot.md`), and show how a
-//! learner is put together and how to write a new update rule (`docs/07-learners.md`).
+//! learner is put together and how to write a new update rule (`docs/07-learners.md`), and
+//! derive the metric-based learners, prototypical and Siamese networks
+//! (`docs/09-metric-learning.md`).
 #![doc = include_str!("../../../docs/05-meta-sgd.md")]
 #![doc = include_str!("../../../docs/06-omniglot.md")]
 #![doc = include_str!("../../../docs/07-learners.md")]
+#![doc = include_str!("../../../docs/09-metric-learning.md")]
 
 pub mod learners;
 pub mod tasks;

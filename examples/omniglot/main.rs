@@ -5,6 +5,7 @@
 //! cargo run --release --example omniglot -- train --ways 5 --shots 1 --iters 2000
 //! cargo run --release --example omniglot -- eval --checkpoint runs/omniglot/checkpoint.safetensors
 //! cargo run --release --example omniglot -- lake --runs all_runs --checkpoint runs/omniglot-20way/checkpoint.safetensors
+//! cargo run --release --example omniglot -- train --algo protonet --ways 60 --queries 5 --meta-batch 1
 //! cargo run --release --example omniglot -- train --algo pgn --ways 5 --out runs/omniglot-pgn
 //! cargo run --release --example omniglot -- eval --ways 20 --checkpoint runs/omniglot-pgn/checkpoint.safetensors
 //! ```
@@ -109,6 +110,14 @@ pub struct TrainArgs {
     /// Tasks per validation.
     #[arg(long, default_value_t = 100, value_parser = positive::<usize>)]
     pub eval_tasks: usize,
+    /// Classes per validation task (default: --ways). A metric learner (protonet, siamese) may
+    /// train with more ways than it is validated and tested with; a learner with a head may not.
+    #[arg(long, value_parser = positive::<usize>)]
+    pub validation_ways: Option<usize>,
+    /// Distort every training image with a random affine map (Koch et al.: rotation ±10°,
+    /// shear ±0.3, scale 0.8–1.2, shift ±2 px), drawn from the task's seed.
+    #[arg(long)]
+    pub augment: bool,
     /// Save a checkpoint every this many iterations (and always at the end).
     #[arg(long, default_value_t = 200, value_parser = positive::<u64>)]
     pub checkpoint_every: u64,

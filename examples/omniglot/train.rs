@@ -5,14 +5,14 @@ use std::io::{IsTerminal, Write};
 use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use meta::omniglot::Sampler;
+use meta::omniglot::{Distortion, Sampler};
 use meta::{registry, task_seed, Estimate, Execution, MetaTrainer, TaskSource, Tasks};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use tensor::DType;
 
 use crate::setup;
-use crate::TrainArgs;
+use crate::{EpisodeArgs, TrainArgs};
 
 pub fn run(args: &TrainArgs) -> Result<(), String> {
     let out = &args.out;
@@ -31,10 +31,18 @@ pub fn run(args: &TrainArgs) -> Result<(), String> {
         test_classes.len(),
         args.data.test_alphabets.join(", ")
     );
-    let train_tasks = setup::sampler(&data, train_classes, &args.episode, "training")?;
-    let validation_tasks = setup::sampler(&data, validation_classes, &args.episode, "validation")?;
-
+    let mut train_tasks = setup::sampler(&data, train_classes, &args.episode, "training")?;
+    if args.augment {
+        train_tasks = train_tasks.with_distortion(Distortion::koch());
+    }
     let ways = args.episode.ways;
+    let validation_episode = EpisodeArgs {
+        ways: args.validation_ways.unwrap_or(ways),
+        ..args.episode.clone()
+    };
+    let validation_tasks =
+        setup::sampler(&data, validation_classes, &validation_episode, "validation")?;
+
     let algo = match (args.learner.algo.as_str(), args.first_order) {
         (name, false) => name,
         ("maml" | "fomaml", true) => "fomaml",
@@ -49,6 +57,12 @@ pub fn run(args: &TrainArgs) -> Result<(), String> {
         .learner
         .settings(setup::defaults(algo, ways, args.iters));
     let learner = registry::build(algo, &settings)?;
+    if learner.uses_model_head() && validation_episode.ways != ways {
+        return Err(format!(
+            "`{algo}` classifies through a {ways}-way head: it cannot validate on {}-way tasks",
+            validation_episode.ways
+        ));
+    }
     let mut trainer = MetaTrainer::new(
         Box::new(setup::network(args.hidden, ways)),
         learner,
@@ -91,6 +105,7 @@ pub fn run(args: &TrainArgs) -> Result<(), String> {
             ("hidden", args.hidden.to_string()),
             ("seed", args.seed.to_string()),
             ("test_alphabets", args.data.test_alphabets.join(",")),
+            ("augment", args.augment.to_string()),
         ]
     };
 

@@ -112,7 +112,8 @@ pub trait Learner: Send + Sync {
 
     /// Whether `predict` goes through the model's own output layer, so the model's output size
     /// must be the task's (the N of an N-way head). A learner that makes its own classifier
-    /// from the support set says no, and serves any N with one checkpoint.
+    /// from the support set (a metric learner predicting by distances between embeddings, a
+    /// parameter-generating network) says no, and serves any N with one checkpoint.
     fn uses_model_head(&self) -> bool {
         true
     }

@@ -8,11 +8,14 @@
 //! 4. [`rules`] — MAML's fixed rate, Meta-SGD's per-parameter rates, MAML++'s per-layer
 //!    per-step rates, the similarity-scaled step, the learned LSTM optimiser.
 //! 5. [`GradientLearner`], [`MamlPlusPlus`], [`Reptile`] — the learners built on them.
-//! 6. [`Cnp`], [`Pgn`] — model-based learners: a network reads the support set and gives the
+//! 6. [`metric`], [`Prototypical`], [`Siamese`] — the metric-based learners: no inner loop,
+//!    a class is known by where its support embeddings lie.
+//! 7. [`Cnp`], [`Pgn`] — model-based learners: a network reads the support set and gives the
 //!    task's predictor directly, with no inner steps.
-//! 7. [`registry`] — the learners by name, as the examples' `--algo` reads them.
+//! 8. [`registry`] — the learners by name, as the examples' `--algo` reads them.
 //!
-//! The chapter `docs/07-learners.md` builds a new rule from scratch.
+//! The chapter `docs/07-learners.md` builds a new rule from scratch; `docs/09-metric-learning.md`
+//! derives the metric learners.
 
 mod cnp;
 mod gradient;
@@ -20,11 +23,14 @@ mod inner_loop;
 mod learner;
 mod maml_plus_plus;
 mod meta_params;
+pub mod metric;
 mod pgn;
+pub mod prototypical;
 pub mod registry;
 mod reptile;
 mod rule;
 pub mod rules;
+pub mod siamese;
 
 pub use cnp::{gaussian_nll, Cnp, Predictive, SIGMA_MIN};
 pub use gradient::GradientLearner;
@@ -33,6 +39,8 @@ pub use learner::{Adapted, Learner, Objective, Outer, Progress, Tape};
 pub use maml_plus_plus::MamlPlusPlus;
 pub use meta_params::MetaParams;
 pub use pgn::Pgn;
+pub use prototypical::Prototypical;
 pub use registry::Settings;
 pub use reptile::Reptile;
 pub use rule::{each_entry, RuleState, Step, TaskStart, UpdateRule};
+pub use siamese::Siamese;

@@ -10,7 +10,9 @@ use nn::learned::CoordinatewiseLstm;
 use crate::learners::rules::{
     Base, FixedRate, LayerStepRates, LstmRule, PerParameterRate, RateInit, SimilarityScaled,
 };
-use crate::learners::{Cnp, GradientLearner, Learner, MamlPlusPlus, Pgn, Reptile, Tape};
+use crate::learners::{
+    Cnp, GradientLearner, Learner, MamlPlusPlus, Pgn, Prototypical, Reptile, Siamese, Tape,
+};
 
 /// Every setting of every learner, with the defaults of the sinusoid experiments.
 #[derive(Clone, Debug, PartialEq)]
@@ -151,6 +153,16 @@ pub const LEARNERS: &[Entry] = &[
             };
             similarity("similarity-metasgd", Base::PerParameter(base), s)
         },
+    },
+    Entry {
+        name: "protonet",
+        about: "prototypical networks: logits −‖f(x) − mean support embedding of the class‖²",
+        build: |_| Box::new(Prototypical),
+    },
+    Entry {
+        name: "siamese",
+        about: "Siamese networks: σ(w·|f(a) − f(b)| + b) per pair, the most likely \"same\" class",
+        build: |_| Box::new(Siamese),
     },
     Entry {
         name: "cnp",

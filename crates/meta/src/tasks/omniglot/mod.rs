@@ -9,7 +9,7 @@
 //! 3. `split` — training / validation / test classes by alphabet or by character, and the
 //!    rotation augmentation ([`Split`], [`rotated`]).
 //! 4. `sampler` — seeded N-way K-shot tasks, a [`TaskSource`](crate::tasks::TaskSource)
-//!    ([`Sampler`]).
+//!    ([`Sampler`]), optionally with random affine distortions (`distort`, [`Distortion`]).
 //! 5. [`lake`] — Lake's 20-way one-shot benchmark: its runs, its score, a baseline.
 //!
 //! ```no_run
@@ -28,6 +28,7 @@
 mod cache;
 mod dataset;
 mod decode;
+mod distort;
 mod error;
 pub mod lake;
 mod sampler;
@@ -36,6 +37,7 @@ mod split;
 pub use cache::CacheStatus;
 pub use dataset::{Character, Omniglot};
 pub use decode::{load_image, resize_area, IMAGE_PIXELS, IMAGE_SIZE, SOURCE_SIZE};
+pub use distort::Distortion;
 pub use error::{OmniglotError, Result};
 pub use sampler::{Episode, Sampler};
 pub use split::{rotated, Class, Counts, Rotation, Split};

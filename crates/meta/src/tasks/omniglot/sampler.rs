@@ -8,15 +8,22 @@
 //!
 //! Rows are grouped by class (the K support images of the first picked class, then the next
 //! class's…); the labels carry the shuffled mapping.
+//!
+//! A sampler may [distort](Sampler::with_distortion) every image it draws (for training). The
+//! distortions come from a generator seeded by the task's own generator after everything else
+//! is drawn, so a task has the same classes and drawings with or without them, and a seed
+//! gives the same images whatever the thread count.
 
 use std::sync::Arc;
 
 use rand::rngs::StdRng;
 use rand::seq::{index, SliceRandom};
+use rand::{Rng, SeedableRng};
 use tensor::Tensor;
 
 use super::dataset::Omniglot;
 use super::decode::{IMAGE_PIXELS, IMAGE_SIZE};
+use super::distort::Distortion;
 use super::error::{OmniglotError, Result};
 use super::split::Class;
 use crate::tasks::{Batch, Target, Task, TaskSource};
@@ -55,6 +62,7 @@ pub struct Sampler {
     data: Arc<Omniglot>,
     classes: Vec<Class>,
     episode: Episode,
+    distortion: Option<Distortion>,
 }
 
 impl Sampler {
@@ -98,7 +106,14 @@ impl Sampler {
             data,
             classes,
             episode,
+            distortion: None,
         })
+    }
+
+    /// The same sampler, distorting every image it draws with random `distortion`s.
+    pub fn with_distortion(mut self, distortion: Distortion) -> Sampler {
+        self.distortion = Some(distortion);
+        self
     }
 
     /// The classes tasks are drawn from.
@@ -142,6 +157,17 @@ impl Sampler {
                     .rotation
                     .apply(character.image(drawing), &mut pixels[start..]);
                 targets.push(label);
+            }
+        }
+
+        if let Some(distortion) = &self.distortion {
+            let mut distort_rng = StdRng::seed_from_u64(rng.random());
+            let mut scratch = Vec::with_capacity(IMAGE_PIXELS);
+            for image in support
+                .chunks_mut(IMAGE_PIXELS)
+                .chain(query.chunks_mut(IMAGE_PIXELS))
+            {
+                distortion.apply(image, &mut scratch, &mut distort_rng);
             }
         }
 

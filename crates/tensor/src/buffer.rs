@@ -1,4 +1,4 @@
-//! Buffer recycling: the output buffers of kernels come from a per-thread pool of buffers
+//! Buffer recycling: the output buffers of kernels come from a per-thread stock of buffers
 //! freed by earlier tensors.
 //!
 //! A training loop allocates the same shapes every iteration. Without reuse, each large
@@ -69,20 +69,20 @@ pub struct Shelf<T> {
 }
 
 #[derive(Default)]
-struct Pool {
+struct Recycler {
     f32: Shelf<f32>,
     f64: Shelf<f64>,
     bytes: usize,
 }
 
 thread_local! {
-    static POOL: RefCell<Pool> = RefCell::new(Pool::default());
+    static RECYCLER: RefCell<Recycler> = RefCell::new(Recycler::default());
 }
 
-/// The shelf of `T` in `pool`.
-fn shelf<T: Element>(pool: &mut Pool) -> &mut Shelf<T> {
+/// The shelf of `T` in `recycler`.
+fn shelf<T: Element>(recycler: &mut Recycler) -> &mut Shelf<T> {
     // Each element type has its own shelf; `Element` knows which is which.
-    T::free_list(&mut pool.f32, &mut pool.f64)
+    T::free_list(&mut recycler.f32, &mut recycler.f64)
 }
 
 /// A kept buffer with room for `len` elements (its old contents still in it), or else a new
@@ -92,11 +92,11 @@ fn reuse<T: Element>(len: usize) -> Vec<T> {
         return Vec::with_capacity(len);
     }
     let (class, capacity) = class_up(len);
-    let kept = POOL
-        .try_with(|pool| {
-            let mut pool = pool.borrow_mut();
-            let buffer = shelf::<T>(&mut pool).classes.get_mut(class)?.pop()?;
-            pool.bytes -= buffer.capacity() * std::mem::size_of::<T>();
+    let kept = RECYCLER
+        .try_with(|recycler| {
+            let mut recycler = recycler.borrow_mut();
+            let buffer = shelf::<T>(&mut recycler).classes.get_mut(class)?.pop()?;
+            recycler.bytes -= buffer.capacity() * std::mem::size_of::<T>();
             Some(buffer)
         })
         .ok()
@@ -153,26 +153,26 @@ pub fn extend<T: Element>(out: &mut Vec<T>, len: usize, iter: impl Iterator<Item
     unsafe { out.set_len(start + written) };
 }
 
-/// Hands a working buffer that never became a tensor back to this thread's pool (a tensor's
+/// Hands a working buffer that never became a tensor back to this thread's recycler (a tensor's
 /// buffer goes back by itself when its storage is dropped).
 pub fn give_back<T: Element>(buffer: Vec<T>) {
     recycle(buffer);
 }
 
-/// Gives a buffer back for reuse on this thread (dropped instead if it is small or the pool
+/// Gives a buffer back for reuse on this thread (dropped instead if it is small or the recycler
 /// is full). Its contents stay, for [`scratch`].
 fn recycle<T: Element>(buffer: Vec<T>) {
     let bytes = buffer.capacity() * std::mem::size_of::<T>();
     if buffer.capacity() < MIN_ELEMENTS {
         return;
     }
-    let _ = POOL.try_with(|pool| {
-        let mut pool = pool.borrow_mut();
-        if pool.bytes + bytes > MAX_BYTES {
+    let _ = RECYCLER.try_with(|recycler| {
+        let mut recycler = recycler.borrow_mut();
+        if recycler.bytes + bytes > MAX_BYTES {
             return;
         }
         let class = class_down(buffer.capacity());
-        let classes = &mut shelf::<T>(&mut pool).classes;
+        let classes = &mut shelf::<T>(&mut recycler).classes;
         if classes.len() <= class {
             classes.resize_with(class + 1, Vec::new);
         }
@@ -180,7 +180,7 @@ fn recycle<T: Element>(buffer: Vec<T>) {
             return;
         }
         classes[class].push(buffer);
-        pool.bytes += bytes;
+        recycler.bytes += bytes;
     });
 }
 
@@ -259,14 +259,15 @@ mod tests {
             drop(Storage::F32(buffer));
         }
         let (class, _) = class_up(len);
-        POOL.with(|pool| assert_eq!(pool.borrow().f32.classes[class].len(), MAX_PER_CLASS));
+        RECYCLER
+            .with(|recycler| assert_eq!(recycler.borrow().f32.classes[class].len(), MAX_PER_CLASS));
     }
 
     #[test]
     fn small_buffers_are_left_to_the_allocator() {
         drop(Storage::F64(zeros::<f64>(100)));
-        POOL.with(|pool| {
-            assert!(pool
+        RECYCLER.with(|recycler| {
+            assert!(recycler
                 .borrow()
                 .f64
                 .classes

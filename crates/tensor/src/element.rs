@@ -117,7 +117,7 @@ pub trait Element:
     /// Wraps a vector of elements as storage.
     fn into_storage(data: Vec<Self>) -> Storage;
 
-    /// Picks this type's list out of the buffer pool's two lists (see [`crate::buffer`]).
+    /// Picks this type's list out of the buffer recycler's two lists (see [`crate::buffer`]).
     fn free_list<'a>(
         f32s: &'a mut crate::buffer::Shelf<f32>,
         f64s: &'a mut crate::buffer::Shelf<f64>,

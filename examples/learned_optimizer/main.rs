@@ -218,16 +218,18 @@ fn run(args: &Args) -> Result<(), String> {
             );
             let started = std::time::Instant::now();
             let train_steps = args.train_steps;
-            meta_train(
+            let truncations = meta_train(
                 &lstm,
                 &mut weights,
                 &schedule,
                 &mut |rng| source.sample(kind, train_steps, rng),
                 &mut train_rng,
             );
+            let seconds = started.elapsed().as_secs_f64();
             eprintln!(
-                "meta-training took {:.1} s",
-                started.elapsed().as_secs_f64()
+                "meta-training took {seconds:.1} s: {} truncations, throughput: {:.2} meta-iters/s",
+                truncations,
+                truncations as f64 / seconds
             );
             LearnedOptimizer::new(lstm, &weights)
         }

@@ -25,6 +25,7 @@ mod maml_plus_plus;
 mod meta_params;
 pub mod metric;
 mod pgn;
+mod recorded;
 pub mod prototypical;
 pub mod registry;
 mod reptile;

@@ -184,7 +184,10 @@ mod tests {
         assert_eq!(thread_count("3"), Ok(3));
         for bad in ["0", "257", "100000", "-1", "x"] {
             let message = thread_count(bad).unwrap_err();
-            assert!(message.contains(bad) && message.contains("256"), "{message}");
+            assert!(
+                message.contains(bad) && message.contains("256"),
+                "{message}"
+            );
         }
         for bad in ["nan", "inf", "-inf", "0", "-0.1", "x"] {
             let message = finite_positive(bad).unwrap_err();

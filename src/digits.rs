@@ -31,7 +31,11 @@ pub fn parse(text: &str, path: &Path) -> Result<DigitsTable, String> {
         .chain(["label".to_string()])
         .collect();
     match lines.next() {
-        Some((_, header)) if header.trim_end_matches('\r').split(',').eq(expected.iter().map(String::as_str)) => {}
+        Some((_, header))
+            if header
+                .trim_end_matches('\r')
+                .split(',')
+                .eq(expected.iter().map(String::as_str)) => {}
         Some((_, header)) => {
             let shown: String = header.chars().take(40).collect();
             return Err(at(1, format!("header {shown:?}…, expected p0,…,p63,label")));
@@ -48,13 +52,22 @@ pub fn parse(text: &str, path: &Path) -> Result<DigitsTable, String> {
         if fields.len() != PIXELS + 1 {
             return Err(at(
                 k + 1,
-                format!("{} fields, expected {} (p0 … p63, label)", fields.len(), PIXELS + 1),
+                format!(
+                    "{} fields, expected {} (p0 … p63, label)",
+                    fields.len(),
+                    PIXELS + 1
+                ),
             ));
         }
         for (column, field) in fields[..PIXELS].iter().enumerate() {
-            let value = whole(field).filter(|&v| v <= MAX_INTENSITY).ok_or_else(|| {
-                at(k + 1, format!("p{column} is {field:?}, expected a whole number 0–16"))
-            })?;
+            let value = whole(field)
+                .filter(|&v| v <= MAX_INTENSITY)
+                .ok_or_else(|| {
+                    at(
+                        k + 1,
+                        format!("p{column} is {field:?}, expected a whole number 0–16"),
+                    )
+                })?;
             pixels.push(value as f32 / MAX_INTENSITY as f32);
         }
         let label = fields[PIXELS];

@@ -40,7 +40,10 @@ pub fn omniglot_image(bytes: &[u8]) -> bool {
     match meta::omniglot::decode_image(bytes, Path::new("fuzzed.png")) {
         Ok(image) => {
             assert_eq!(image.len(), meta::omniglot::IMAGE_PIXELS);
-            assert!(image.iter().all(|v| (0.0..=1.0).contains(v)), "ink outside [0, 1]");
+            assert!(
+                image.iter().all(|v| (0.0..=1.0).contains(v)),
+                "ink outside [0, 1]"
+            );
             true
         }
         Err(_) => false,
@@ -66,7 +69,10 @@ pub fn digits_csv(bytes: &[u8]) -> bool {
     let text = String::from_utf8_lossy(bytes);
     match crate::digits::parse(&text, Path::new("digits.csv")) {
         Ok(table) => {
-            assert_eq!(table.pixels.len(), table.labels.len() * crate::digits::PIXELS);
+            assert_eq!(
+                table.pixels.len(),
+                table.labels.len() * crate::digits::PIXELS
+            );
             assert!(table.labels.iter().all(|&l| l < crate::digits::CLASSES));
             true
         }

@@ -26,26 +26,27 @@ pub fn network(hidden: usize, ways: usize) -> Sequential {
 /// metadata against the tensors `meta.theta.*`.
 pub fn network_of(checkpoint: &Checkpoint, path: &Path) -> Result<(Sequential, usize), String> {
     let read = |key: &str, max: u64| {
-        checkpoint.metadata_integer(key, 1..=max).map_err(|e| {
-            format!("{e} (not an Omniglot checkpoint of this example?)")
-        })
+        checkpoint
+            .metadata_integer(key, 1..=max)
+            .map_err(|e| format!("{e} (not an Omniglot checkpoint of this example?)"))
     };
-    let (hidden, ways) = (read("hidden", MAX_HIDDEN)? as usize, read("ways", MAX_WAYS)? as usize);
+    let (hidden, ways) = (
+        read("hidden", MAX_HIDDEN)? as usize,
+        read("ways", MAX_WAYS)? as usize,
+    );
     let net = network(hidden, ways);
     // The specs are names and shapes only: nothing is allocated yet.
     for spec in net.param_specs() {
         let key = format!("meta.theta.{}", spec.name);
         match checkpoint.tensor(&key) {
             Some(t) if t.shape() == spec.shape.as_slice() => {}
-            Some(t) => {
-                return Err(format!(
-                    "{}: tensor `{key}` has shape {:?}, but the metadata (hidden = {hidden}, ways = \
+            Some(t) => return Err(format!(
+                "{}: tensor `{key}` has shape {:?}, but the metadata (hidden = {hidden}, ways = \
                      {ways}) implies {:?}",
-                    path.display(),
-                    t.shape(),
-                    spec.shape
-                ))
-            }
+                path.display(),
+                t.shape(),
+                spec.shape
+            )),
             None => return Err(format!("{}: tensor `{key}` is missing", path.display())),
         }
     }

@@ -124,7 +124,10 @@ mod tests {
     #[test]
     fn a_resumed_curve_keeps_the_rows_up_to_the_checkpoint() {
         let text = "iteration,loss\n1,0.5\n2,0.4\n3,0.3\n4,0.2\n3,0.3\n";
-        assert_eq!(trimmed(text, "iteration,loss", 2), "iteration,loss\n1,0.5\n2,0.4\n");
+        assert_eq!(
+            trimmed(text, "iteration,loss", 2),
+            "iteration,loss\n1,0.5\n2,0.4\n"
+        );
         assert_eq!(trimmed(text, "iteration,loss", 0), "iteration,loss\n");
     }
 }

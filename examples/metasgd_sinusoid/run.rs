@@ -10,9 +10,9 @@ use meta::{
     registry, sinusoid_eval_tasks, task_seed, Estimate, Execution, Learner, MetaParams,
     MetaTrainer, RateInit, Settings, Sinusoid, Tape, Tasks,
 };
-use nn::optim::{Constant, Cosine, Schedule};
 use metagrad::nonfinite::{check_meta_loss, detect_anomaly};
 use metagrad::run_folder::{self, Curve};
+use nn::optim::{Constant, Cosine, Schedule};
 use nn::{mlp, Activation, Module};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
@@ -271,7 +271,10 @@ fn train(args: &Args, defaults: &Settings, tasks: &Sinusoid) -> Result<Trained, 
         "trained {done} meta-iterations in {seconds:.1} s; learning curve: {}",
         curve.path().display()
     );
-    println!("checkpoint (iteration {iters}): {}", checkpoint_path.display());
+    println!(
+        "checkpoint (iteration {iters}): {}",
+        checkpoint_path.display()
+    );
     Ok((trainer.learner, trainer.meta, Some(throughput)))
 }
 

@@ -23,7 +23,9 @@ pub fn eval(args: &EvalArgs) -> Result<(), String> {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => std::path::Path::new("."),
     };
-    let cache = metagrad::run_folder::prepare(folder).is_ok().then_some(folder);
+    let cache = metagrad::run_folder::prepare(folder)
+        .is_ok()
+        .then_some(folder);
     let data = setup::load(&args.data, cache)?;
     let test_classes = setup::classes(&data, &args.data, 0)?.test;
     let tasks = setup::sampler(&data, test_classes, &args.episode, "test")?;

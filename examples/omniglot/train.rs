@@ -24,7 +24,7 @@ pub fn run(args: &TrainArgs) -> Result<(), String> {
     run_folder::refuse_to_replace(out, args.run.resume.is_some(), args.run.overwrite)?;
     run_folder::remove_stale_temporaries(out)?;
     detect_anomaly(args.run.detect_anomaly);
-    let data = setup::load(&args.data, Some(out))?;
+    let data = setup::load(&args.data, Some(out.as_path()))?;
     let setup::Classes {
         train: train_classes,
         validation: validation_classes,

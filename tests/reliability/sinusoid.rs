@@ -10,8 +10,20 @@ use crate::harness::{edit_checkpoint, example, run, scratch, snapshot, unchanged
 fn train(dir: &Path, iters: u64, extra: &[&str]) -> Run {
     let iters = iters.to_string();
     let mut args = vec![
-        "--iters", &iters, "--meta-batch", "2", "--chunk", "2", "--eval-tasks", "2",
-        "--lr-schedule", "constant", "--checkpoint-every", "2", "--out", "out",
+        "--iters",
+        &iters,
+        "--meta-batch",
+        "2",
+        "--chunk",
+        "2",
+        "--eval-tasks",
+        "2",
+        "--lr-schedule",
+        "constant",
+        "--checkpoint-every",
+        "2",
+        "--out",
+        "out",
     ];
     args.extend_from_slice(extra);
     run(&example("metasgd_sinusoid"), dir, &args)
@@ -48,10 +60,26 @@ fn bad_numbers_on_the_command_line_are_refused_before_anything_is_written() {
     let resume = checkpoint(&dir);
     let resume = resume.to_str().unwrap();
     for (flag, value, says) in [
-        ("--outer-lr", "nan", "expected a finite number above 0, got `nan`"),
-        ("--outer-lr", "inf", "expected a finite number above 0, got `inf`"),
-        ("--outer-lr", "-1", "expected a finite number above 0"),
-        ("--inner-lr", "nan", "expected a finite number above 0, got `nan`"),
+        (
+            "--outer-lr",
+            "nan",
+            "expected a finite number above 0, got `nan`",
+        ),
+        (
+            "--outer-lr",
+            "inf",
+            "expected a finite number above 0, got `inf`",
+        ),
+        (
+            "--outer-lr",
+            "0",
+            "expected a finite number above 0, got `0`",
+        ),
+        (
+            "--inner-lr",
+            "nan",
+            "expected a finite number above 0, got `nan`",
+        ),
         ("--threads", "100000", "from 1 to 256, got `100000`"),
         ("--threads", "0", "from 1 to 256, got `0`"),
     ] {
@@ -85,17 +113,31 @@ fn a_resume_with_other_settings_names_each_difference() {
     let before = snapshot(&out(&dir));
     let resume = checkpoint(&dir);
     let resume = resume.to_str().unwrap();
-    let refused = train(&dir, 4, &["--resume", resume, "--seed", "7", "--outer-lr", "0.01"]);
+    let refused = train(
+        &dir,
+        4,
+        &["--resume", resume, "--seed", "7", "--outer-lr", "0.01"],
+    );
     refused
         .expect(1, "`seed`: checkpoint 0, this run 7")
         .expect(1, "`outer_lr`: checkpoint 0.002, this run 0.01")
         .expect(1, "--allow-changed-settings");
     unchanged(&out(&dir), &before);
-    train(&dir, 4, &["--resume", resume, "--inner-lr", "0.05"])
-        .expect(1, "`inner_lr`: checkpoint 0.01, this run 0.05");
+    train(&dir, 4, &["--resume", resume, "--inner-steps", "2"])
+        .expect(1, "`inner_steps`: checkpoint 1, this run 2");
     unchanged(&out(&dir), &before);
-    train(&dir, 4, &["--resume", resume, "--seed", "7", "--allow-changed-settings"])
-        .expect(0, "checkpoint (iteration 4)");
+    train(
+        &dir,
+        4,
+        &[
+            "--resume",
+            resume,
+            "--seed",
+            "7",
+            "--allow-changed-settings",
+        ],
+    )
+    .expect(0, "checkpoint (iteration 4)");
 }
 
 #[test]
@@ -106,14 +148,27 @@ fn a_run_that_goes_non_finite_stops_and_keeps_the_last_good_checkpoint() {
     let resume = checkpoint(&dir);
     let resume = resume.to_str().unwrap();
     // A learning rate of 10³⁰ is finite (so accepted) but sends θ to ±10³⁰ in one step.
-    let explode = ["--resume", resume, "--allow-changed-settings", "--outer-lr", "1e30"];
+    let explode = [
+        "--resume",
+        resume,
+        "--allow-changed-settings",
+        "--outer-lr",
+        "1e30",
+    ];
     let run = train(&dir, 10, &explode);
     run.expect(1, "the meta-loss is")
         .expect(1, "(iteration 2), is kept")
         .expect(1, "--detect-anomaly")
         .never_says("checkpoint (iteration");
     let checkpoint_after = std::fs::read(checkpoint(&dir)).unwrap();
-    assert_eq!(checkpoint_after, before.iter().find(|(n, _)| n == "checkpoint.safetensors").unwrap().1);
+    assert_eq!(
+        checkpoint_after,
+        before
+            .iter()
+            .find(|(n, _)| n == "checkpoint.safetensors")
+            .unwrap()
+            .1
+    );
     // With the anomaly flag the message names the op where the infinity started.
     let mut with_anomaly = explode.to_vec();
     with_anomaly.push("--detect-anomaly");
@@ -121,7 +176,14 @@ fn a_run_that_goes_non_finite_stops_and_keeps_the_last_good_checkpoint() {
         .expect(1, "anomaly: forward of `")
         .expect(1, "input shapes");
     let checkpoint_after = std::fs::read(checkpoint(&dir)).unwrap();
-    assert_eq!(checkpoint_after, before.iter().find(|(n, _)| n == "checkpoint.safetensors").unwrap().1);
+    assert_eq!(
+        checkpoint_after,
+        before
+            .iter()
+            .find(|(n, _)| n == "checkpoint.safetensors")
+            .unwrap()
+            .1
+    );
 }
 
 #[test]
@@ -138,10 +200,19 @@ fn damaged_checkpoints_are_clear_errors() {
         run(
             &example("metasgd_sinusoid"),
             &dir,
-            &["--eval-only", "--checkpoint", path.to_str().unwrap(), "--eval-tasks", "2"],
+            &[
+                "--eval-only",
+                "--checkpoint",
+                path.to_str().unwrap(),
+                "--eval-tasks",
+                "2",
+            ],
         )
     };
-    for (value, says) in [("-3", "`inner_steps` is `-3`"), ("2.7", "`inner_steps` is `2.7`")] {
+    for (value, says) in [
+        ("-3", "`inner_steps` is `-3`"),
+        ("2.7", "`inner_steps` is `2.7`"),
+    ] {
         let path = copy("steps.safetensors");
         edit_checkpoint(&path, |c| c.set_metadata("inner_steps", value));
         eval(&path).expect(1, says);
@@ -150,7 +221,10 @@ fn damaged_checkpoints_are_clear_errors() {
     edit_checkpoint(&path, |c| {
         let shape = c.tensor("meta.theta.0.weight").unwrap().shape().to_vec();
         let n: usize = shape.iter().product();
-        c.add_tensor("meta.theta.0.weight", tensor::Tensor::from_vec(vec![f32::NAN; n], &shape).unwrap());
+        c.add_tensor(
+            "meta.theta.0.weight",
+            tensor::Tensor::from_vec(vec![f32::NAN; n], &shape).unwrap(),
+        );
     });
     eval(&path).expect(1, "`meta.theta.0.weight` holds NaN");
     let resume = ["--resume", path.to_str().unwrap()];
@@ -160,18 +234,38 @@ fn damaged_checkpoints_are_clear_errors() {
 
     // Optimiser state: a moment of the wrong shape, a missing moment, a negative step.
     let cases: [(&str, fn(&mut nn::Checkpoint), &str); 3] = [
-        ("moment-shape", |c| c.add_tensor("optimizer.m.theta.0.weight", tensor::Tensor::zeros(&[3], tensor::DType::F32)), "`m.theta.0.weight`"),
-        ("step", |c| c.add_tensor("optimizer.step", tensor::Tensor::scalar(-1.0f64)), "`step`"),
-        ("moments-missing", |c| {
-            let mut kept = nn::Checkpoint::new();
-            for name in c.names().filter(|n| !n.starts_with("optimizer.m.") && !n.starts_with("optimizer.v.")) {
-                kept.add_tensor(name, c.tensor(name).unwrap().clone());
-            }
-            for (k, v) in c.metadata_entries() {
-                kept.set_metadata(k, v);
-            }
-            *c = kept;
-        }, "moments missing"),
+        (
+            "moment-shape",
+            |c| {
+                c.add_tensor(
+                    "optimizer.m.theta.0.weight",
+                    tensor::Tensor::zeros(&[3], tensor::DType::F32),
+                )
+            },
+            "`m.theta.0.weight`",
+        ),
+        (
+            "step",
+            |c| c.add_tensor("optimizer.step", tensor::Tensor::scalar(-1.0f64)),
+            "`step`",
+        ),
+        (
+            "moments-missing",
+            |c| {
+                let mut kept = nn::Checkpoint::new();
+                for name in c
+                    .names()
+                    .filter(|n| !n.starts_with("optimizer.m.") && !n.starts_with("optimizer.v."))
+                {
+                    kept.add_tensor(name, c.tensor(name).unwrap().clone());
+                }
+                for (k, v) in c.metadata_entries() {
+                    kept.set_metadata(k, v);
+                }
+                *c = kept;
+            },
+            "moments missing",
+        ),
     ];
     for (name, damage, says) in cases {
         let path = copy(&format!("{name}.safetensors"));
@@ -199,7 +293,10 @@ fn a_resumed_run_equals_the_uninterrupted_run_byte_for_byte() {
     for file in ["checkpoint.safetensors", "curve.csv"] {
         let a = std::fs::read(out(&straight).join(file)).unwrap();
         let b = std::fs::read(out(&resumed).join(file)).unwrap();
-        assert!(a == b, "{file} differs between the straight and the resumed run");
+        assert!(
+            a == b,
+            "{file} differs between the straight and the resumed run"
+        );
     }
 }
 
@@ -213,7 +310,10 @@ fn results_do_not_depend_on_the_thread_count() {
             std::fs::read(checkpoint(&dir)).unwrap()
         })
         .collect();
-    assert!(runs[0] == runs[1] && runs[1] == runs[2], "checkpoints differ across 1, 2, 3 threads");
+    assert!(
+        runs[0] == runs[1] && runs[1] == runs[2],
+        "checkpoints differ across 1, 2, 3 threads"
+    );
 }
 
 #[test]
@@ -226,8 +326,19 @@ fn a_kill_during_saving_never_leaves_a_broken_checkpoint() {
         let resume = checkpoint(&dir);
         let mut child = Command::new(&binary)
             .args([
-                "--iters", "100000", "--meta-batch", "2", "--chunk", "2", "--lr-schedule",
-                "constant", "--checkpoint-every", "1", "--out", "out", "--resume",
+                "--iters",
+                "100000",
+                "--meta-batch",
+                "2",
+                "--chunk",
+                "2",
+                "--lr-schedule",
+                "constant",
+                "--checkpoint-every",
+                "1",
+                "--out",
+                "out",
+                "--resume",
                 resume.to_str().unwrap(),
             ])
             .current_dir(&dir)
@@ -242,8 +353,16 @@ fn a_kill_during_saving_never_leaves_a_broken_checkpoint() {
         assert!(read.metadata("iteration").is_some());
     }
     // The next run cleans up what a kill left, and continues.
-    train(&dir, 1, &["--resume", checkpoint(&dir).to_str().unwrap(), "--allow-changed-settings"])
-        .expect(0, "nothing to train");
+    train(
+        &dir,
+        1,
+        &[
+            "--resume",
+            checkpoint(&dir).to_str().unwrap(),
+            "--allow-changed-settings",
+        ],
+    )
+    .expect(0, "nothing to train");
     let leftovers: Vec<String> = std::fs::read_dir(out(&dir))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())

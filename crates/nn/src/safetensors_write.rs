@@ -15,7 +15,10 @@ use std::fmt::Write as _;
 use tensor::{DType, Tensor};
 
 /// The file's bytes for `tensors` (written in name order) and `metadata`.
-pub(crate) fn serialize(tensors: &[(String, Tensor)], metadata: &BTreeMap<String, String>) -> Vec<u8> {
+pub(crate) fn serialize(
+    tensors: &[(String, Tensor)],
+    metadata: &BTreeMap<String, String>,
+) -> Vec<u8> {
     let mut sorted: Vec<&(String, Tensor)> = tensors.iter().collect();
     sorted.sort_by(|a, b| a.0.cmp(&b.0));
     let mut header = String::from("{");

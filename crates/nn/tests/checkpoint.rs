@@ -411,22 +411,40 @@ fn bytes_depend_only_on_the_contents() {
 #[test]
 fn metadata_integers_are_read_strictly() {
     let mut checkpoint = Checkpoint::new();
-    for (key, value) in [("ok", "3"), ("neg", "-3"), ("frac", "2.7"), ("big", "10000000")] {
+    for (key, value) in [
+        ("ok", "3"),
+        ("neg", "-3"),
+        ("frac", "2.7"),
+        ("big", "10000000"),
+    ] {
         checkpoint.set_metadata(key, value);
     }
-    for (key, value) in [("space", " 3"), ("exp", "3e2"), ("plus", "+3"), ("empty", "")] {
+    for (key, value) in [
+        ("space", " 3"),
+        ("exp", "3e2"),
+        ("plus", "+3"),
+        ("empty", ""),
+    ] {
         checkpoint.set_metadata(key, value);
     }
     assert_eq!(checkpoint.metadata_integer("ok", 1..=10).unwrap(), 3);
-    for key in ["neg", "frac", "big", "space", "exp", "plus", "empty", "absent"] {
+    for key in [
+        "neg", "frac", "big", "space", "exp", "plus", "empty", "absent",
+    ] {
         let message = checkpoint
             .metadata_integer(key, 1..=4096)
             .unwrap_err()
             .to_string();
         assert!(message.contains(&format!("`{key}`")), "{message}");
     }
-    let message = checkpoint.metadata_integer("big", 1..=4096).unwrap_err().to_string();
-    assert!(message.contains("10000000") && message.contains("1 to 4096"), "{message}");
+    let message = checkpoint
+        .metadata_integer("big", 1..=4096)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        message.contains("10000000") && message.contains("1 to 4096"),
+        "{message}"
+    );
 }
 
 #[test]

@@ -49,7 +49,9 @@ fn boolean(key: &str, value: &str) -> Result<bool, String> {
     match value {
         "true" => Ok(true),
         "false" => Ok(false),
-        _ => Err(format!("metadata `{key}` is `{value}`, expected true or false")),
+        _ => Err(format!(
+            "metadata `{key}` is `{value}`, expected true or false"
+        )),
     }
 }
 
@@ -69,7 +71,11 @@ impl Settings {
             Ok::<(), String>(())
         };
         count("inner_steps", INNER_STEPS, &mut s.inner_steps)?;
-        count("similarity_memory", SIMILARITY_MEMORY, &mut s.similarity_memory)?;
+        count(
+            "similarity_memory",
+            SIMILARITY_MEMORY,
+            &mut s.similarity_memory,
+        )?;
         count("cnp_width", WIDTH, &mut s.cnp_width)?;
         count("lstm_hidden", LSTM_HIDDEN, &mut s.lstm_hidden)?;
         count("lstm_layers", LSTM_LAYERS, &mut s.lstm_layers)?;

@@ -133,7 +133,10 @@ pub fn restore_from(
         .load_buffers(&checkpoint.params("buffers"))
         .map_err(|e| error(path, e))?;
     if let Some((tensor, value)) = checkpoint.first_non_finite() {
-        return Err(error(path, format!("`{tensor}` holds {value}: not a usable checkpoint")));
+        return Err(error(
+            path,
+            format!("`{tensor}` holds {value}: not a usable checkpoint"),
+        ));
     }
     Ok((learner, template.unflatten(&flat)))
 }
@@ -173,8 +176,10 @@ pub fn resume_training_with(
     let mut changed = Vec::new();
     if theirs.name() == ours.name() {
         let settings = ours.settings();
-        let learner_run: Vec<(&str, String)> =
-            settings.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+        let learner_run: Vec<(&str, String)> = settings
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.clone()))
+            .collect();
         changed = run_differences(&checkpoint, &learner_run);
     }
     changed.extend(run_differences(&checkpoint, run));
@@ -209,7 +214,10 @@ pub fn resume_training_with(
     let flat = checkpoint.params_like("meta", &trainer.meta.flatten())?;
     let iteration = read_iteration(&checkpoint)?;
     if let Some((tensor, value)) = checkpoint.first_non_finite() {
-        return Err(error(path, format!("`{tensor}` holds {value}: cannot resume from it")));
+        return Err(error(
+            path,
+            format!("`{tensor}` holds {value}: cannot resume from it"),
+        ));
     }
     let state = checkpoint.params("optimizer");
     nn::optim::check_state_against(&state, &trainer.meta.flatten())

@@ -29,11 +29,18 @@ pub fn check_state_against(state: &Params, params: &Params) -> Result<(), NnErro
         let Some((kind, parameter)) = name.split_once('.') else {
             // A scalar such as Adam's step count.
             if buffer.numel() != 1 {
-                return Err(bad(name, format!("has shape {:?}, expected a scalar", buffer.shape())));
+                return Err(bad(
+                    name,
+                    format!("has shape {:?}, expected a scalar", buffer.shape()),
+                ));
             }
             let value = buffer.value().to_vec::<f64>()[0];
-            if !(value.is_finite() && value >= 0.0 && value.fract() == 0.0 && value < 2f64.powi(53)) {
-                return Err(bad(name, format!("is {value}, expected a whole number ≥ 0")));
+            if !(value.is_finite() && value >= 0.0 && value.fract() == 0.0 && value < 2f64.powi(53))
+            {
+                return Err(bad(
+                    name,
+                    format!("is {value}, expected a whole number ≥ 0"),
+                ));
             }
             if value > 0.0 {
                 steps_taken = Some((name.to_string(), value));
@@ -41,7 +48,10 @@ pub fn check_state_against(state: &Params, params: &Params) -> Result<(), NnErro
             continue;
         };
         let Some(target) = params.get(parameter) else {
-            return Err(bad(name, format!("is for `{parameter}`, which is not a parameter")));
+            return Err(bad(
+                name,
+                format!("is for `{parameter}`, which is not a parameter"),
+            ));
         };
         if buffer.shape() != target.shape() || buffer.dtype() != target.dtype() {
             return Err(bad(
@@ -66,7 +76,10 @@ pub fn check_state_against(state: &Params, params: &Params) -> Result<(), NnErro
         ));
     }
     for kind in &kinds {
-        if let Some(missing) = params.names().find(|p| state.get(&format!("{kind}.{p}")).is_none()) {
+        if let Some(missing) = params
+            .names()
+            .find(|p| state.get(&format!("{kind}.{p}")).is_none())
+        {
             return Err(bad(
                 &format!("{kind}.{missing}"),
                 "is missing (the state has it for other parameters)".into(),

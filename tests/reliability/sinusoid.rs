@@ -186,6 +186,9 @@ fn a_run_that_goes_non_finite_stops_and_keeps_the_last_good_checkpoint() {
     );
 }
 
+/// A change made to a good checkpoint.
+type Damage = fn(&mut nn::Checkpoint);
+
 #[test]
 fn damaged_checkpoints_are_clear_errors() {
     let dir = scratch("sinusoid-damaged");
@@ -233,7 +236,7 @@ fn damaged_checkpoints_are_clear_errors() {
     unchanged(&out(&dir), &before);
 
     // Optimiser state: a moment of the wrong shape, a missing moment, a negative step.
-    let cases: [(&str, fn(&mut nn::Checkpoint), &str); 3] = [
+    let cases: [(&str, Damage, &str); 3] = [
         (
             "moment-shape",
             |c| {

@@ -184,6 +184,7 @@ impl Var {
     ///
     /// # Panics
     /// If `self` is not a scalar (one element): use [`grad_with`] with a seed instead.
+    #[track_caller]
     pub fn backward(&self) {
         if let Err(e) = self.try_backward() {
             panic!("{e}");

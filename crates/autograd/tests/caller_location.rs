@@ -29,12 +29,15 @@ fn panic_of(f: impl FnOnce()) -> (String, String) {
     seen.unwrap()
 }
 
+/// A call that should panic.
+type Call = Box<dyn Fn()>;
+
 #[test]
 fn shape_panics_name_the_op_called_and_the_callers_line() {
     let x = Var::leaf(Tensor::ones(&[2, 3], DType::F64));
     let this_file = Location::caller().file().to_string();
 
-    let cases: Vec<(&str, Box<dyn Fn()>)> = vec![
+    let cases: Vec<(&str, Call)> = vec![
         ("softmax", {
             let x = x.clone();
             Box::new(move || drop(x.softmax(5)))

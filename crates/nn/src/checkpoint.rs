@@ -212,9 +212,9 @@ impl Checkpoint {
             tensor: tensor.map(str::to_string),
             message,
         };
-        let (_, header) = SafeTensors::read_metadata(&bytes)
+        let (_, header) = SafeTensors::read_metadata(bytes)
             .map_err(|e| corrupt(None, format!("not a valid safetensors file: {e}")))?;
-        let file = SafeTensors::deserialize(&bytes)
+        let file = SafeTensors::deserialize(bytes)
             .map_err(|e| corrupt(None, format!("not a valid safetensors file: {e}")))?;
         let mut checkpoint = Checkpoint {
             metadata: header

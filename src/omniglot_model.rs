@@ -38,16 +38,17 @@ pub fn network_of(checkpoint: &Checkpoint, path: &Path) -> Result<(Sequential, u
     // The specs are names and shapes only: nothing is allocated yet.
     for spec in net.param_specs() {
         let key = format!("meta.theta.{}", spec.name);
-        match checkpoint.tensor(&key) {
-            Some(t) if t.shape() == spec.shape.as_slice() => {}
-            Some(t) => return Err(format!(
-                "{}: tensor `{key}` has shape {:?}, but the metadata (hidden = {hidden}, ways = \
-                     {ways}) implies {:?}",
+        let Some(found) = checkpoint.tensor(&key) else {
+            return Err(format!("{}: tensor `{key}` is missing", path.display()));
+        };
+        if found.shape() != spec.shape.as_slice() {
+            let implied = format!("hidden = {hidden}, ways = {ways}");
+            return Err(format!(
+                "{}: tensor `{key}` has shape {:?}, but the metadata ({implied}) implies {:?}",
                 path.display(),
-                t.shape(),
+                found.shape(),
                 spec.shape
-            )),
-            None => return Err(format!("{}: tensor `{key}` is missing", path.display())),
+            ));
         }
     }
     Ok((net, ways))

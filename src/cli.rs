@@ -37,6 +37,42 @@ pub fn finite_positive(text: &str) -> Result<f64, String> {
     }
 }
 
+/// The most worker threads `--threads` accepts: far above any core count this runs on, far below
+/// what starts to exhaust the system (each thread reserves a stack).
+pub const MAX_THREADS: usize = 256;
+
+/// A thread count from 1 to [`MAX_THREADS`].
+pub fn thread_count(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n) if (1..=MAX_THREADS).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "expected a whole number of threads from 1 to {MAX_THREADS}, got `{text}`"
+        )),
+    }
+}
+
+/// The flags that say what may happen to a checkpoint already in the output folder, and how a
+/// run checks its numbers.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct RunArgs {
+    /// Continue from this checkpoint (what was learned, optimiser state, iteration); the
+    /// learning curve is cut back to that iteration. The run's settings must match the
+    /// checkpoint's unless --allow-changed-settings is given.
+    #[arg(long)]
+    pub resume: Option<std::path::PathBuf>,
+    /// Replace a checkpoint already in the output folder (without it, training refuses).
+    #[arg(long, conflicts_with = "resume")]
+    pub overwrite: bool,
+    /// With --resume: accept settings (seed, episode, learning rates, …) that differ from those
+    /// the checkpoint records.
+    #[arg(long, requires = "resume")]
+    pub allow_changed_settings: bool,
+    /// Anomaly mode: report the first op whose value or gradient is NaN or infinite, with its
+    /// input shapes and the ops leading to it (slow; for debugging).
+    #[arg(long)]
+    pub detect_anomaly: bool,
+}
+
 /// `--algo`'s parser: the registry's names, each listed in `--help` with its line.
 fn learner_names() -> PossibleValuesParser {
     PossibleValuesParser::new(
@@ -145,6 +181,14 @@ mod tests {
         assert!(positive::<usize>("-1").is_err());
         assert!(at_least_two::<usize>("1").is_err());
         assert_eq!(finite_positive("0.5"), Ok(0.5));
+        assert_eq!(thread_count("3"), Ok(3));
+        for bad in ["0", "257", "100000", "-1", "x"] {
+            let message = thread_count(bad).unwrap_err();
+            assert!(
+                message.contains(bad) && message.contains("256"),
+                "{message}"
+            );
+        }
         for bad in ["nan", "inf", "-inf", "0", "-0.1", "x"] {
             let message = finite_positive(bad).unwrap_err();
             assert!(message.contains(bad), "{message}");

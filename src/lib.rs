@@ -6,6 +6,11 @@
 #![doc = include_str!("../README.md")]
 
 pub mod cli;
+pub mod digits;
+pub mod fuzz_entry;
+pub mod nonfinite;
+pub mod omniglot_model;
+pub mod run_folder;
 
 pub use autograd;
 pub use meta;

@@ -90,24 +90,8 @@ impl Digits {
                 path.display()
             )
         })?;
-        let (mut pixels, mut labels) = (Vec::new(), Vec::new());
-        for (k, line) in text.lines().enumerate().skip(1) {
-            let values: Vec<f32> = line
-                .split(',')
-                .map(|v| v.trim().parse::<f32>())
-                .collect::<Result<_, _>>()
-                .map_err(|e| format!("{}: line {}: {e}", path.display(), k + 1))?;
-            if values.len() != 65 {
-                return Err(format!(
-                    "{}: line {}: {} columns, expected 65 (p0 … p63, label)",
-                    path.display(),
-                    k + 1,
-                    values.len()
-                ));
-            }
-            pixels.extend(values[..64].iter().map(|p| p / 16.0));
-            labels.push(values[64] as usize);
-        }
+        let table = metagrad::digits::parse(&text, path)?;
+        let (pixels, labels) = (table.pixels, table.labels);
         let rows = labels.len();
         let x = Tensor::from_vec(pixels, &[rows, 64]).map_err(|e| e.to_string())?;
         Ok(Digits { x, labels })

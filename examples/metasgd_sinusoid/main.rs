@@ -8,7 +8,9 @@
 //! ```
 //!
 //! Trains θ (and whatever else the learner learns) on a stream of random sine waves, saves the
-//! checkpoint, the learning curve and a figure to `--out`, then evaluates on 600 new waves. The
+//! checkpoint, the learning curve and a figure to `--out`, then evaluates on 600 new waves.
+//! An `--out` that already holds a checkpoint is refused unless `--resume` (continue it) or
+//! `--overwrite` (replace it) is given. The
 //! last two lines printed are `throughput: <X> meta-iters/s` and
 //! `eval mse: <m> ± <ci> (600 tasks, K=<K>)`.
 
@@ -18,7 +20,7 @@ mod svg;
 use std::path::PathBuf;
 
 use clap::{Parser, ValueEnum};
-use metagrad::cli::{at_least_two, finite_positive, positive, LearnerArgs};
+use metagrad::cli::{at_least_two, finite_positive, positive, thread_count, LearnerArgs, RunArgs};
 
 /// Meta-learn to regress sine waves from K points, with any learner of the registry.
 #[derive(Parser, Debug)]
@@ -26,18 +28,23 @@ use metagrad::cli::{at_least_two, finite_positive, positive, LearnerArgs};
 pub struct Args {
     #[command(flatten)]
     pub learner: LearnerArgs,
+    #[command(flatten)]
+    pub run: RunArgs,
     /// Support points per task (K); query sets have K points too during training.
     #[arg(long, default_value_t = 10, value_parser = positive::<u64>)]
     pub shots: u64,
-    /// Meta-iterations (outer steps).
-    #[arg(long, default_value_t = 60_000)]
+    /// Meta-iterations (outer steps) in total (a resumed run continues up to this number).
+    #[arg(long, default_value_t = 60_000, value_parser = clap::value_parser!(u64).range(..=meta::MAX_ITERATION))]
     pub iters: u64,
+    /// Save a checkpoint every this many iterations (and always at the end).
+    #[arg(long, default_value_t = 5_000, value_parser = positive::<u64>)]
+    pub checkpoint_every: u64,
     /// Tasks per meta-iteration.
     #[arg(long, default_value_t = 25, value_parser = positive::<u64>)]
     pub meta_batch: u64,
-    /// Worker threads (default: one per core). Results do not depend on it.
-    #[arg(long, value_parser = positive::<u64>)]
-    pub threads: Option<u64>,
+    /// Worker threads (default: one per core; at most 256). Results do not depend on it.
+    #[arg(long, value_parser = thread_count)]
+    pub threads: Option<usize>,
     /// Seed of initialisation and training tasks.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
@@ -91,8 +98,7 @@ fn main() {
     let args = Args::parse();
     // The whole run goes on the worker threads, so a meta-step starts its first chunk on the
     // thread that runs the loop (`meta::training::threads`).
-    let threads = args.threads.map(|t| t as usize);
-    if let Err(message) = meta::run_on_pool(threads, || run::run(&args)).and_then(|r| r) {
+    if let Err(message) = meta::run_on_pool(args.threads, || run::run(&args)).and_then(|r| r) {
         eprintln!("error: {message}");
         std::process::exit(1);
     }

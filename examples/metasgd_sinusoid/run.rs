@@ -1,8 +1,7 @@
 //! Training, evaluation and output files.
 
-use std::fs::File;
-use std::io::{BufWriter, IsTerminal, Write};
-use std::path::Path;
+use std::io::IsTerminal;
+use std::path::PathBuf;
 use std::time::Instant;
 
 use autograd::Var;
@@ -11,6 +10,8 @@ use meta::{
     registry, sinusoid_eval_tasks, task_seed, Estimate, Execution, Learner, MetaParams,
     MetaTrainer, RateInit, Settings, Sinusoid, Tape, Tasks,
 };
+use metagrad::nonfinite::{check_meta_loss, detect_anomaly};
+use metagrad::run_folder::{self, Curve};
 use nn::optim::{Constant, Cosine, Schedule};
 use nn::{mlp, Activation, Module};
 use rand::rngs::StdRng;
@@ -74,15 +75,6 @@ fn before_adaptation(learner: &dyn Learner, task: &meta::Task) -> meta::Task {
     }
 }
 
-/// Creates `dir` and checks it is writable, before any training time is spent.
-fn prepare_output(dir: &Path) -> Result<(), String> {
-    let fail = |e: std::io::Error| format!("cannot write to output folder {}: {e}", dir.display());
-    std::fs::create_dir_all(dir).map_err(fail)?;
-    let probe = dir.join(".write-test");
-    File::create(&probe).map_err(fail)?;
-    std::fs::remove_file(&probe).map_err(fail)
-}
-
 pub fn run(args: &Args) -> Result<(), String> {
     let model = mlp(&[1, 40, 40, 1], Activation::Relu);
     let tasks = family(args);
@@ -96,9 +88,13 @@ pub fn run(args: &Args) -> Result<(), String> {
             meta::restore(path, &model, &defaults).map_err(|e| e.to_string())?;
         (learner, meta, None)
     } else {
-        prepare_output(&args.out)?;
-        let (learner, meta, throughput) = train(args, &defaults, &tasks)?;
-        (learner, meta, Some(throughput))
+        // Before anything slow: the folder is writable, and no checkpoint in it is replaced
+        // unless the user said so.
+        run_folder::prepare(&args.out)?;
+        run_folder::refuse_to_replace(&args.out, args.run.resume.is_some(), args.run.overwrite)?;
+        run_folder::remove_stale_temporaries(&args.out)?;
+        detect_anomaly(args.run.detect_anomaly);
+        train(args, &defaults, &tasks)?
     };
     let learner = learner.as_ref();
     let steps = learner.inner_steps();
@@ -154,11 +150,34 @@ pub fn run(args: &Args) -> Result<(), String> {
     Ok(())
 }
 
-fn train(
-    args: &Args,
-    defaults: &Settings,
-    tasks: &Sinusoid,
-) -> Result<(Box<dyn Learner>, MetaParams, f64), String> {
+/// What defines a run: recorded in its checkpoints, compared on resume. The cosine schedule
+/// depends on the run's length, so `--iters` is part of it there.
+fn run_settings(args: &Args) -> Vec<(&'static str, String)> {
+    let mut settings = vec![
+        ("shots", args.shots.to_string()),
+        ("seed", args.seed.to_string()),
+        ("family", format!("{:?}", args.family).to_lowercase()),
+        ("meta_batch", args.meta_batch.to_string()),
+        ("outer_lr", args.outer_lr.to_string()),
+        (
+            "outer_optimizer",
+            format!("{:?}", args.learner.outer_optimizer).to_lowercase(),
+        ),
+        (
+            "lr_schedule",
+            format!("{:?}", args.lr_schedule).to_lowercase(),
+        ),
+    ];
+    if args.lr_schedule == LrSchedule::Cosine {
+        settings.push(("cosine_iters", args.iters.to_string()));
+    }
+    settings
+}
+
+/// Meta-trains (from scratch or from `--resume`) up to `--iters`, writing the learning curve
+/// and checkpoints; returns the learner, what it learned and the throughput (none when no
+/// iteration was run).
+fn train(args: &Args, defaults: &Settings, tasks: &Sinusoid) -> Result<Trained, String> {
     let settings = args.learner.settings(defaults.clone());
     let learner = registry::build(&args.learner.algo, &settings)?;
     let mut trainer = MetaTrainer::new(
@@ -171,10 +190,32 @@ fn train(
         DType::F32,
         &mut StdRng::seed_from_u64(args.seed),
     );
-    let curve_path = args.out.join("curve.csv");
-    let curve = File::create(&curve_path).map_err(|e| format!("{}: {e}", curve_path.display()))?;
-    let mut curve = BufWriter::new(curve);
-    writeln!(curve, "iteration,meta_loss").map_err(|e| e.to_string())?;
+    let metadata = run_settings(args);
+    let checkpoint_path = args.out.join(run_folder::CHECKPOINT);
+    // The checkpoint on disk that holds the run so far, if any: kept if the run fails.
+    let mut last_saved: Option<(u64, PathBuf)> = None;
+    let mut start = 0;
+    if let Some(path) = &args.run.resume {
+        let (iteration, _) = meta::resume_training_with(
+            path,
+            &mut trainer,
+            &metadata,
+            args.run.allow_changed_settings,
+        )
+        .map_err(|e| e.to_string())?;
+        println!("resumed from {} at iteration {iteration}", path.display());
+        start = iteration;
+        last_saved = Some((iteration, path.clone()));
+    }
+    if start >= args.iters {
+        println!(
+            "nothing to train: the run is at iteration {start} and --iters is {}; no checkpoint \
+             or learning curve was written",
+            args.iters
+        );
+        return Ok((trainer.learner, trainer.meta, None));
+    }
+    let mut curve = Curve::open(&args.out, "iteration,meta_loss", start)?;
 
     let iters = args.iters as usize;
     let schedule: Box<dyn Schedule> = match args.lr_schedule {
@@ -185,10 +226,10 @@ fn train(
             total: iters,
         }),
     };
-    let progress = Progress::new(iters);
+    let progress = Progress::new(start as usize, iters);
     let started = Instant::now();
     let mut recent = 0.0;
-    for iteration in 1..=iters {
+    for iteration in start as usize + 1..=iters {
         trainer
             .optimizer
             .set_learning_rate(schedule.learning_rate(iteration - 1));
@@ -200,46 +241,58 @@ fn train(
                 seed: task_seed(args.seed, iteration),
             })
             .meta_loss;
-        writeln!(curve, "{iteration},{loss:.6}").map_err(|e| e.to_string())?;
+        let saved = last_saved.as_ref().map(|(i, p)| (*i, p.as_path()));
+        if let Err(message) = check_meta_loss(iteration as u64, loss, saved) {
+            progress.finish();
+            curve.flush()?;
+            return Err(message);
+        }
+        curve.row(format_args!("{iteration},{loss:.6}"))?;
         // Exponential moving average over ~100 iterations, for display.
-        recent = if iteration == 1 {
+        recent = if iteration == start as usize + 1 {
             loss
         } else {
             0.99 * recent + 0.01 * loss
         };
         progress.update(iteration, recent, started);
+        if iteration == iters || (iteration as u64).is_multiple_of(args.checkpoint_every) {
+            curve.flush()?;
+            meta::save_training(&checkpoint_path, &trainer, iteration as u64, &metadata)
+                .map_err(|e| e.to_string())?;
+            last_saved = Some((iteration as u64, checkpoint_path.clone()));
+        }
     }
     let seconds = started.elapsed().as_secs_f64();
     progress.finish();
-    curve.flush().map_err(|e| e.to_string())?;
-    let throughput = iters as f64 / seconds;
+    curve.flush()?;
+    let done = iters - start as usize;
+    let throughput = done as f64 / seconds;
     println!(
-        "trained {iters} meta-iterations in {seconds:.1} s; learning curve: {}",
-        curve_path.display()
+        "trained {done} meta-iterations in {seconds:.1} s; learning curve: {}",
+        curve.path().display()
     );
-
-    let checkpoint_path = args.out.join("checkpoint.safetensors");
-    let metadata = [
-        ("shots", args.shots.to_string()),
-        ("seed", args.seed.to_string()),
-        ("family", format!("{:?}", args.family).to_lowercase()),
-    ];
-    meta::save_training(&checkpoint_path, &trainer, iters as u64, &metadata)
-        .map_err(|e| e.to_string())?;
-    println!("checkpoint: {}", checkpoint_path.display());
-    Ok((trainer.learner, trainer.meta, throughput))
+    println!(
+        "checkpoint (iteration {iters}): {}",
+        checkpoint_path.display()
+    );
+    Ok((trainer.learner, trainer.meta, Some(throughput)))
 }
+
+/// The learner, what it learned, and the training throughput (if anything was trained).
+type Trained = (Box<dyn Learner>, MetaParams, Option<f64>);
 
 /// A progress bar on a terminal; plain lines (twenty per run) otherwise.
 struct Progress {
     bar: Option<ProgressBar>,
+    start: usize,
     total: usize,
 }
 
 impl Progress {
-    fn new(total: usize) -> Progress {
+    fn new(start: usize, total: usize) -> Progress {
         let bar = std::io::stderr().is_terminal().then(|| {
             let bar = ProgressBar::new(total as u64);
+            bar.set_position(start as u64);
             bar.set_style(
                 ProgressStyle::with_template(
                     "{bar:40} {pos}/{len} [{elapsed_precise} < {eta_precise}] {msg}",
@@ -248,7 +301,7 @@ impl Progress {
             );
             bar
         });
-        Progress { bar, total }
+        Progress { bar, start, total }
     }
 
     fn update(&self, iteration: usize, loss: f64, started: Instant) {
@@ -259,8 +312,8 @@ impl Progress {
                     bar.set_message(format!("meta-loss {loss:.3}"));
                 }
             }
-            None if iteration.is_multiple_of((self.total / 20).max(1)) => {
-                let rate = iteration as f64 / started.elapsed().as_secs_f64();
+            None if iteration.is_multiple_of(((self.total - self.start) / 20).max(1)) => {
+                let rate = (iteration - self.start) as f64 / started.elapsed().as_secs_f64();
                 println!(
                     "iteration {iteration}/{}: meta-loss {loss:.3} ({rate:.0} it/s)",
                     self.total

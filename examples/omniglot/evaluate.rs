@@ -17,10 +17,15 @@ pub fn eval(args: &EvalArgs) -> Result<(), String> {
             args.checkpoint.display()
         ));
     }
-    let cache = args
-        .checkpoint
-        .parent()
-        .unwrap_or(std::path::Path::new("."));
+    // The image cache goes beside the checkpoint when that folder is writable; a read-only
+    // folder (a shared or archived run) is only read: the images are decoded without a cache.
+    let folder = match args.checkpoint.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => std::path::Path::new("."),
+    };
+    let cache = metagrad::run_folder::prepare(folder)
+        .is_ok()
+        .then_some(folder);
     let data = setup::load(&args.data, cache)?;
     let test_classes = setup::classes(&data, &args.data, 0)?.test;
     let tasks = setup::sampler(&data, test_classes, &args.episode, "test")?;

@@ -11,7 +11,8 @@
 //! ```
 //!
 //! Data: `--data` (repeatable) points at Omniglot folders in the standard layout; by default
-//! the two minimal background splits in `../shared/data/omniglot`. Training uses the MAML conv
+//! the two minimal background splits, looked for in `shared/data/omniglot` beside the
+//! repository. Training uses the MAML conv
 //! net (4 × [conv 3×3 stride 2, batch norm, ReLU], linear head) and the second-order
 //! meta-gradient through conv, batch norm and ReLU unless `--first-order` is given.
 
@@ -22,7 +23,7 @@ mod train;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
-use metagrad::cli::{at_least_two, finite_positive, positive, LearnerArgs};
+use metagrad::cli::{at_least_two, finite_positive, positive, thread_count, LearnerArgs, RunArgs};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -63,7 +64,7 @@ pub struct EpisodeArgs {
 #[derive(Args, Debug, Clone)]
 pub struct DataArgs {
     /// An Omniglot folder (`<Alphabet>/characterNN/*.png`); repeat for several. Default: the two
-    /// minimal background splits in ../shared/data/omniglot.
+    /// minimal background splits in `shared/data/omniglot` beside the repository.
     #[arg(long)]
     pub data: Vec<PathBuf>,
     /// Alphabets held out for testing, comma-separated.
@@ -90,13 +91,13 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 1e-3, value_parser = finite_positive)]
     pub outer_lr: f64,
     /// Meta-iterations in total (a resumed run continues up to this number).
-    #[arg(long, default_value_t = 2000)]
+    #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u64).range(..=meta::MAX_ITERATION))]
     pub iters: u64,
     /// Filters per convolution.
     #[arg(long, default_value_t = 64, value_parser = positive::<usize>)]
     pub hidden: usize,
-    /// Worker threads (default: one per core). Results do not depend on it.
-    #[arg(long, value_parser = positive::<usize>)]
+    /// Worker threads (default: one per core; at most 256). Results do not depend on it.
+    #[arg(long, value_parser = thread_count)]
     pub threads: Option<usize>,
     /// Seed of the initialisation, the validation split and the training tasks.
     #[arg(long, default_value_t = 0)]
@@ -121,9 +122,8 @@ pub struct TrainArgs {
     /// Save a checkpoint every this many iterations (and always at the end).
     #[arg(long, default_value_t = 200, value_parser = positive::<u64>)]
     pub checkpoint_every: u64,
-    /// Continue from this checkpoint (θ, α, optimiser state and iteration).
-    #[arg(long)]
-    pub resume: Option<PathBuf>,
+    #[command(flatten)]
+    pub run: RunArgs,
 }
 
 #[derive(Args, Debug)]
@@ -144,7 +144,7 @@ pub struct EvalArgs {
     /// Seed of the evaluation tasks.
     #[arg(long, default_value_t = 20_15)]
     pub seed: u64,
-    #[arg(long, value_parser = positive::<usize>)]
+    #[arg(long, value_parser = thread_count)]
     pub threads: Option<usize>,
 }
 
@@ -160,7 +160,7 @@ pub struct LakeArgs {
     /// Inner steps when adapting (default: the number used in training).
     #[arg(long, value_parser = positive::<usize>)]
     pub inner_steps: Option<usize>,
-    #[arg(long, value_parser = positive::<usize>)]
+    #[arg(long, value_parser = thread_count)]
     pub threads: Option<usize>,
 }
 

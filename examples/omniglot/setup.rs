@@ -6,7 +6,7 @@ use std::sync::Arc;
 use meta::omniglot::{rotated, Class, Episode, Omniglot, Sampler, Split};
 use meta::{Learner, MetaParams, RateInit, Settings};
 use nn::layers::Sequential;
-use nn::{conv_net, Checkpoint, Downsample};
+use nn::Checkpoint;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
@@ -38,13 +38,22 @@ pub fn roots(args: &DataArgs) -> Result<Vec<PathBuf>, String> {
     }
 }
 
-/// Loads the images (through a cache in `cache_dir`) and prints what was found.
-pub fn load(args: &DataArgs, cache_dir: &Path) -> Result<Arc<Omniglot>, String> {
+/// Loads the images (through a cache in `cache_dir`, if given) and prints what was found.
+pub fn load(args: &DataArgs, cache_dir: Option<&Path>) -> Result<Arc<Omniglot>, String> {
     let roots = roots(args)?;
-    let (data, status) = Omniglot::load_cached(&roots, &cache_dir.join("omniglot-cache.bin"))
-        .map_err(|e| e.to_string())?;
+    let (data, status) = match cache_dir {
+        Some(dir) => {
+            let (data, status) = Omniglot::load_cached(&roots, &dir.join("omniglot-cache.bin"))
+                .map_err(|e| e.to_string())?;
+            (data, format!("{status:?}"))
+        }
+        None => (
+            Omniglot::load(&roots).map_err(|e| e.to_string())?,
+            "none".to_string(),
+        ),
+    };
     println!(
-        "data: {} alphabets, {} characters, {} images (cache: {status:?})",
+        "data: {} alphabets, {} characters, {} images (cache: {status})",
         data.alphabets().len(),
         data.characters().len(),
         data.image_count()
@@ -97,7 +106,7 @@ pub fn sampler(
 
 /// MAML's Omniglot network for `ways` classes with `hidden` filters.
 pub fn network(hidden: usize, ways: usize) -> Sequential {
-    conv_net(1, hidden, ways, 28, Downsample::Stride2)
+    metagrad::omniglot_model::network(hidden, ways)
 }
 
 /// This example's defaults for learner `algo` on `ways`-way tasks and a run of `iters`
@@ -130,25 +139,13 @@ pub fn defaults(algo: &str, ways: usize, iters: u64) -> Settings {
 }
 
 /// The learner a checkpoint was trained with, what it learned, and its network (from the
-/// metadata).
+/// metadata, checked against the tensors before anything is built).
 pub fn from_checkpoint(
     path: &Path,
 ) -> Result<(Box<dyn Learner>, MetaParams, Sequential, usize), String> {
     let checkpoint = Checkpoint::load(path).map_err(|e| e.to_string())?;
-    let number = |key: &str| -> Result<usize, String> {
-        checkpoint
-            .metadata(key)
-            .and_then(|v| v.parse().ok())
-            .ok_or_else(|| {
-                format!(
-                    "{}: no readable `{key}` in the metadata: not an Omniglot checkpoint",
-                    path.display()
-                )
-            })
-    };
-    let (hidden, ways) = (number("hidden")?, number("ways")?);
-    let model = network(hidden, ways);
-    let (learner, meta, _) =
-        meta::restore(path, &model, &defaults("", ways, 0)).map_err(|e| e.to_string())?;
-    Ok((learner, meta, model, ways))
+    let ways = checkpoint
+        .metadata_integer("ways", 1..=metagrad::omniglot_model::MAX_WAYS)
+        .map_err(|e| e.to_string())? as usize;
+    metagrad::omniglot_model::restore(&checkpoint, path, &defaults("", ways, 0))
 }

@@ -1,12 +1,14 @@
 //! `omniglot train`: meta-training with progress, periodic validation and checkpoints.
 
-use std::fs::OpenOptions;
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
+use std::path::PathBuf;
 use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use meta::omniglot::{Distortion, Sampler};
 use meta::{registry, task_seed, Estimate, Execution, MetaTrainer, TaskSource, Tasks};
+use metagrad::nonfinite::{check_meta_loss, detect_anomaly};
+use metagrad::run_folder::{self, Curve};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use tensor::DType;
@@ -16,9 +18,13 @@ use crate::{EpisodeArgs, TrainArgs};
 
 pub fn run(args: &TrainArgs) -> Result<(), String> {
     let out = &args.out;
-    std::fs::create_dir_all(out)
-        .map_err(|e| format!("cannot create output folder {}: {e}", out.display()))?;
-    let data = setup::load(&args.data, out)?;
+    // Before anything slow: the folder is writable, and no checkpoint in it is replaced
+    // unless the user said so.
+    run_folder::prepare(out)?;
+    run_folder::refuse_to_replace(out, args.run.resume.is_some(), args.run.overwrite)?;
+    run_folder::remove_stale_temporaries(out)?;
+    detect_anomaly(args.run.detect_anomaly);
+    let data = setup::load(&args.data, Some(out.as_path()))?;
     let setup::Classes {
         train: train_classes,
         validation: validation_classes,
@@ -77,37 +83,46 @@ pub fn run(args: &TrainArgs) -> Result<(), String> {
         trainer.learner.name(),
         trainer.meta.learned.numel()
     );
+    // What defines the run: recorded in every checkpoint, compared on resume.
+    let metadata = vec![
+        ("ways", ways.to_string()),
+        ("shots", args.episode.shots.to_string()),
+        ("queries", args.episode.queries.to_string()),
+        ("hidden", args.hidden.to_string()),
+        ("seed", args.seed.to_string()),
+        ("test_alphabets", args.data.test_alphabets.join(",")),
+        ("augment", args.augment.to_string()),
+        ("outer_lr", args.outer_lr.to_string()),
+        (
+            "outer_optimizer",
+            format!("{:?}", args.learner.outer_optimizer).to_lowercase(),
+        ),
+    ];
     let mut start = 0;
-    if let Some(path) = &args.resume {
-        let (iteration, _) =
-            meta::resume_training(path, &mut trainer).map_err(|e| e.to_string())?;
+    let checkpoint_path = out.join(run_folder::CHECKPOINT);
+    // The checkpoint on disk that holds the run so far, if any: kept if the run fails.
+    let mut last_saved: Option<(u64, PathBuf)> = None;
+    if let Some(path) = &args.run.resume {
+        let (iteration, _) = meta::resume_training_with(
+            path,
+            &mut trainer,
+            &metadata,
+            args.run.allow_changed_settings,
+        )
+        .map_err(|e| e.to_string())?;
         println!("resumed from {} at iteration {iteration}", path.display());
         start = iteration;
+        last_saved = Some((iteration, path.clone()));
     }
-
-    let checkpoint_path = out.join("checkpoint.safetensors");
-    let curve_path = out.join("curve.csv");
-    let mut curve = OpenOptions::new()
-        .create(true)
-        .append(start > 0)
-        .write(true)
-        .truncate(start == 0)
-        .open(&curve_path)
-        .map_err(|e| format!("{}: {e}", curve_path.display()))?;
-    if start == 0 {
-        writeln!(curve, "iteration,meta_loss,query_accuracy").map_err(|e| e.to_string())?;
+    if start >= args.iters {
+        println!(
+            "nothing to train: the run is at iteration {start} and --iters is {}; nothing was \
+             written",
+            args.iters
+        );
+        return Ok(());
     }
-    let metadata = || {
-        vec![
-            ("ways", ways.to_string()),
-            ("shots", args.episode.shots.to_string()),
-            ("queries", args.episode.queries.to_string()),
-            ("hidden", args.hidden.to_string()),
-            ("seed", args.seed.to_string()),
-            ("test_alphabets", args.data.test_alphabets.join(",")),
-            ("augment", args.augment.to_string()),
-        ]
-    };
+    let mut curve = Curve::open(out, "iteration,meta_loss,query_accuracy", start)?;
 
     let progress = Progress::new(start, args.iters);
     let started = Instant::now();
@@ -122,9 +137,20 @@ pub fn run(args: &TrainArgs) -> Result<(), String> {
             seed: task_seed(args.seed, iteration as usize),
         });
         stepping += step_started.elapsed();
+        if let Err(message) = check_meta_loss(
+            iteration,
+            report.meta_loss,
+            last_saved.as_ref().map(|(i, p)| (*i, p.as_path())),
+        ) {
+            progress.finish();
+            curve.flush()?;
+            return Err(message);
+        }
         let accuracy = report.query_accuracy.unwrap_or(f64::NAN);
-        writeln!(curve, "{iteration},{:.6},{accuracy:.4}", report.meta_loss)
-            .map_err(|e| e.to_string())?;
+        curve.row(format_args!(
+            "{iteration},{:.6},{accuracy:.4}",
+            report.meta_loss
+        ))?;
         // Moving averages over ~20 iterations, for display.
         let blend = |old: f64, new: f64| {
             if old.is_nan() {
@@ -141,8 +167,10 @@ pub fn run(args: &TrainArgs) -> Result<(), String> {
 
         let last = iteration == args.iters;
         if last || iteration.is_multiple_of(args.checkpoint_every) {
-            meta::save_training(&checkpoint_path, &trainer, iteration, &metadata())
+            curve.flush()?;
+            meta::save_training(&checkpoint_path, &trainer, iteration, &metadata)
                 .map_err(|e| e.to_string())?;
+            last_saved = Some((iteration, checkpoint_path.clone()));
         }
         if last || (args.eval_every > 0 && iteration.is_multiple_of(args.eval_every)) {
             let accuracy = validate(&trainer, &validation_tasks, args.eval_tasks);
@@ -154,12 +182,16 @@ pub fn run(args: &TrainArgs) -> Result<(), String> {
             ));
         }
     }
-    let done = args.iters.saturating_sub(start);
+    curve.flush()?;
+    let done = args.iters - start;
     let seconds = started.elapsed().as_secs_f64();
     progress.finish();
     println!(
-        "trained {done} meta-iterations in {seconds:.1} s; checkpoint: {}",
-        checkpoint_path.display()
+        "trained {done} meta-iterations in {seconds:.1} s; checkpoint (iteration {}): {}; \
+         learning curve: {}",
+        args.iters,
+        checkpoint_path.display(),
+        curve.path().display()
     );
     println!(
         "throughput: {:.3} meta-iters/s (meta-steps only)",

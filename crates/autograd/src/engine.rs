@@ -184,6 +184,7 @@ impl Var {
     ///
     /// # Panics
     /// If `self` is not a scalar (one element): use [`grad_with`] with a seed instead.
+    #[track_caller]
     pub fn backward(&self) {
         if let Err(e) = self.try_backward() {
             panic!("{e}");
@@ -268,7 +269,14 @@ fn sweep(outputs: &[&Var], seeds: Vec<Var>, is_target: &dyn Fn(&Var) -> bool) ->
                 q => order.vars[q].shape(),
             })
             .collect();
-        let input_grads = node.op.vjp_summed(&node.inputs, var, &g, &needs, &sums);
+        let rule = || node.op.vjp_summed(&node.inputs, var, &g, &needs, &sums);
+        let input_grads = if crate::anomaly::is_anomaly_enabled() {
+            let input_grads = crate::anomaly::in_rule(rule);
+            crate::anomaly::check_backward(var, &node.inputs, &g, &input_grads);
+            input_grads
+        } else {
+            rule()
+        };
         for ((&q, &shape), input_grad) in edges.iter().zip(&sums).zip(input_grads) {
             let (true, Some(mut input_grad)) = (order.reaches(q), input_grad) else {
                 continue;

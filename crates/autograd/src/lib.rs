@@ -13,12 +13,14 @@
 //! 4. [`engine`] — the reverse sweep: `grad`, `grad_with`, `backward`.
 //! 5. [`mode`] — `no_grad`; [`functional`] — `vjp`, `jvp`, `hvp`.
 //! 6. [`check`] — `gradcheck`, `gradgradcheck`, `check_grads` of any order.
+//! 7. [`anomaly`] — anomaly mode: the op where a NaN or an infinity starts.
 //!
 //! The two chapters below (`docs/02-autograd.md`, `docs/03-higher-order.md`) explain how it
 //! works, with examples that run as tests.
 #![doc = include_str!("../../../docs/02-autograd.md")]
 #![doc = include_str!("../../../docs/03-higher-order.md")]
 
+pub mod anomaly;
 pub mod check;
 pub mod engine;
 pub mod functional;

@@ -68,6 +68,9 @@ impl Var {
     /// their own: compute the value with `tensor` kernels, then record it with an `op` whose
     /// [`Primitive::vjp`] is written in `Var` operations.
     pub fn record(value: Tensor, op: impl Primitive, inputs: &[&Var]) -> Var {
+        if crate::anomaly::is_anomaly_enabled() {
+            crate::anomaly::check_forward(op.name(), &value, inputs);
+        }
         if !(is_grad_enabled() && inputs.iter().any(|v| v.requires_grad())) {
             return Var::constant(value);
         }

@@ -35,7 +35,10 @@ pub use learners::{registry, Learner, MetaParams, Settings, Tape, UpdateRule};
 pub use tasks::omniglot;
 pub use tasks::sinusoid::{Sinusoid, Wave};
 pub use tasks::{stack, stack_tasks, Batch, Target, Task, TaskSource};
-pub use training::checkpoint::{restore, resume_training, save_training};
+pub use training::checkpoint::{
+    read_iteration, restore, restore_from, resume_training, resume_training_with, run_differences,
+    save_training, MAX_ITERATION,
+};
 pub use training::eval::{
     evaluate_tasks, evaluate_uncertainty, sinusoid_eval_tasks, Estimate, Uncertainty,
 };

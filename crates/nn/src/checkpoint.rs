@@ -4,22 +4,23 @@
 //! Parameter collections go in under a prefix (`theta.0.weight`, `alpha.0.weight`), with
 //! free-form string metadata beside them (iteration count, command line, …).
 //!
-//! Saving writes to a temporary file in the same folder and renames it over the target, so an
-//! interrupted save never leaves a truncated checkpoint. Loading checks everything — the file,
-//! its header, every name, dtype and shape — before it changes anything.
+//! Saving writes to a temporary file in the same folder and renames it over the target
+//! ([`crate::atomic_file`]), so an interrupted save never leaves a truncated checkpoint. The
+//! bytes depend only on the contents: tensors and metadata are written in name order, so two
+//! identical runs write identical files. Loading checks everything — the file, its header,
+//! every name, dtype and shape — before it changes anything; metadata numbers are read
+//! strictly ([`Checkpoint::metadata_integer`]).
 //!
 //! [safetensors]: https://github.com/huggingface/safetensors
 
-use std::collections::HashMap;
-use std::fs::File;
-use std::io::Write;
+use std::collections::BTreeMap;
+use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use autograd::Var;
-use safetensors::tensor::{Dtype, TensorView};
+use safetensors::tensor::Dtype;
 use safetensors::SafeTensors;
-use tensor::{DType, Tensor};
+use tensor::Tensor;
 
 use crate::error::NnError;
 use crate::params::Params;
@@ -28,7 +29,8 @@ use crate::params::Params;
 #[derive(Clone, Debug, Default)]
 pub struct Checkpoint {
     tensors: Vec<(String, Tensor)>,
-    metadata: HashMap<String, String>,
+    /// Sorted, so the file's header (and so its bytes) do not depend on insertion order.
+    metadata: BTreeMap<String, String>,
     /// The file this was loaded from, for error messages.
     source: Option<PathBuf>,
 }
@@ -58,6 +60,40 @@ impl Checkpoint {
 
     pub fn metadata(&self, key: &str) -> Option<&str> {
         self.metadata.get(key).map(String::as_str)
+    }
+
+    /// Metadata `key` as a whole number in `range`, read strictly: `"3"` is 3, but `"-3"`,
+    /// `"2.7"`, `" 3"`, `"3e2"` and a number outside `range` are errors naming the key, the
+    /// value and the range.
+    pub fn metadata_integer(&self, key: &str, range: RangeInclusive<u64>) -> Result<u64, NnError> {
+        let value = self
+            .metadata(key)
+            .ok_or_else(|| self.error(None, format!("no `{key}` in the metadata")))?;
+        parse_integer(value, range.clone()).ok_or_else(|| {
+            self.error(
+                None,
+                format!(
+                    "metadata `{key}` is `{value}`, expected a whole number from {} to {}",
+                    range.start(),
+                    range.end()
+                ),
+            )
+        })
+    }
+
+    /// Every metadata entry, in key order.
+    pub fn metadata_entries(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.metadata.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    /// The first tensor holding a NaN or an infinity, with that value, if any.
+    pub fn first_non_finite(&self) -> Option<(&str, f64)> {
+        self.tensors.iter().find_map(|(name, t)| {
+            t.to_vec::<f64>()
+                .into_iter()
+                .find(|v| !v.is_finite())
+                .map(|v| (name.as_str(), v))
+        })
     }
 
     pub fn tensor(&self, name: &str) -> Option<&Tensor> {
@@ -135,53 +171,22 @@ impl Checkpoint {
     pub fn save(&self, path: impl AsRef<Path>) -> Result<(), NnError> {
         let path = path.as_ref();
         let bytes = self.to_bytes(path)?;
-        let temporary = temporary_path(path);
-        let written =
-            write_synced(&temporary, &bytes).and_then(|()| std::fs::rename(&temporary, path));
-        written.map_err(|source| {
-            let _ = std::fs::remove_file(&temporary);
-            NnError::Io {
-                path: path.to_path_buf(),
-                source,
-            }
+        crate::atomic_file::write_atomically(path, &bytes).map_err(|source| NnError::Io {
+            path: path.to_path_buf(),
+            source,
         })
     }
 
-    fn to_bytes(&self, path: &Path) -> Result<Vec<u8>, NnError> {
-        let buffers: Vec<(String, Dtype, Vec<usize>, Vec<u8>)> = self
-            .tensors
-            .iter()
-            .map(|(name, t)| {
-                let (dtype, bytes) = match t.dtype() {
-                    DType::F32 => (
-                        Dtype::F32,
-                        t.to_vec::<f32>()
-                            .iter()
-                            .flat_map(|v| v.to_le_bytes())
-                            .collect(),
-                    ),
-                    DType::F64 => (
-                        Dtype::F64,
-                        t.to_vec::<f64>()
-                            .iter()
-                            .flat_map(|v| v.to_le_bytes())
-                            .collect(),
-                    ),
-                };
-                (name.clone(), dtype, t.shape().to_vec(), bytes)
-            })
-            .collect();
-        let views = buffers.iter().map(|(name, dtype, shape, bytes)| {
-            let view =
-                TensorView::new(*dtype, shape.clone(), bytes).expect("sizes agree by construction");
-            (name.as_str(), view)
-        });
-        let metadata = (!self.metadata.is_empty()).then(|| self.metadata.clone());
-        safetensors::serialize(views, metadata).map_err(|e| NnError::Checkpoint {
-            path: path.to_path_buf(),
-            tensor: None,
-            message: format!("cannot serialise: {e}"),
-        })
+    /// The file's bytes, as [`Checkpoint::save`] writes them.
+    pub fn to_file_bytes(&self) -> Result<Vec<u8>, NnError> {
+        self.to_bytes(Path::new("<checkpoint>"))
+    }
+
+    fn to_bytes(&self, _path: &Path) -> Result<Vec<u8>, NnError> {
+        Ok(crate::safetensors_write::serialize(
+            &self.tensors,
+            &self.metadata,
+        ))
     }
 
     /// Reads a checkpoint, checking the header and every tensor.
@@ -195,17 +200,29 @@ impl Checkpoint {
             path: path.to_path_buf(),
             source,
         })?;
+        Checkpoint::from_bytes(&bytes, path)
+    }
+
+    /// Reads a checkpoint from the bytes of a file (named `path` in errors), with the checks of
+    /// [`Checkpoint::load`]. Memory is only allocated for tensors the bytes really hold: the
+    /// header's offsets are checked against the length of `bytes` first.
+    pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<Checkpoint, NnError> {
         let corrupt = |tensor: Option<&str>, message: String| NnError::Checkpoint {
             path: path.to_path_buf(),
             tensor: tensor.map(str::to_string),
             message,
         };
-        let (_, header) = SafeTensors::read_metadata(&bytes)
+        let (_, header) = SafeTensors::read_metadata(bytes)
             .map_err(|e| corrupt(None, format!("not a valid safetensors file: {e}")))?;
-        let file = SafeTensors::deserialize(&bytes)
+        let file = SafeTensors::deserialize(bytes)
             .map_err(|e| corrupt(None, format!("not a valid safetensors file: {e}")))?;
         let mut checkpoint = Checkpoint {
-            metadata: header.metadata().clone().unwrap_or_default(),
+            metadata: header
+                .metadata()
+                .clone()
+                .unwrap_or_default()
+                .into_iter()
+                .collect(),
             source: Some(path.to_path_buf()),
             ..Checkpoint::default()
         };
@@ -246,21 +263,10 @@ impl Checkpoint {
     }
 }
 
-/// `path.tmp<pid>.<n>`, unique per process and per call: two saves running at once (threads or
-/// processes) never write into the same temporary file.
-fn temporary_path(path: &Path) -> PathBuf {
-    static SAVES: AtomicUsize = AtomicUsize::new(0);
-    let mut name = path.as_os_str().to_owned();
-    let count = SAVES.fetch_add(1, Ordering::Relaxed);
-    name.push(format!(".tmp{}.{count}", std::process::id()));
-    PathBuf::from(name)
-}
-
-/// Writes `bytes` to `path` and flushes them to the disk.
-// NOTE: without the fsync, a crash just after the rename can leave an empty file under the
-// final name on some file systems (the rename reached the disk before the data did).
-fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let mut file = File::create(path)?;
-    file.write_all(bytes)?;
-    file.sync_all()
+/// `text` as a whole number in `range`: ASCII digits only (no sign, no spaces, no exponent).
+fn parse_integer(text: &str, range: RangeInclusive<u64>) -> Option<u64> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok().filter(|n| range.contains(n))
 }

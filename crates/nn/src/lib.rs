@@ -19,6 +19,7 @@
 //! trains a small regression in a few lines.
 #![doc = include_str!("../../../docs/04-nn.md")]
 
+pub mod atomic_file;
 pub mod checkpoint;
 pub mod error;
 pub mod init;
@@ -29,6 +30,7 @@ pub mod models;
 pub mod module;
 pub mod optim;
 pub mod params;
+mod safetensors_write;
 
 pub use checkpoint::Checkpoint;
 pub use error::NnError;

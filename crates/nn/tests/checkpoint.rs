@@ -380,3 +380,92 @@ save_file({'x': np.arange(6, dtype=np.float32).reshape(3, 2), 'y': np.array([2.5
     assert_eq!(loaded.tensor("y").unwrap().to_vec::<f64>(), [2.5]);
     assert_eq!(loaded.metadata("by"), Some("python"));
 }
+
+#[test]
+fn bytes_depend_only_on_the_contents() {
+    // The same tensors and metadata added in another order write the same bytes (the metadata
+    // used to be written in hash-map order, different in every process).
+    let mut reversed = Checkpoint::new();
+    reversed.set_metadata("command", "omniglot --ways 5");
+    reversed.set_metadata("iteration", "12");
+    reversed.add_tensor("step", Tensor::scalar(12.0f64));
+    reversed.add_params("alpha", &model_params(DType::F32));
+    reversed.add_params("theta", &model_params(DType::F64));
+    for k in 0..20 {
+        reversed.set_metadata(format!("key{k}"), format!("\"quoted\" \\ value {k}\n"));
+    }
+    let mut forward = sample();
+    for k in (0..20).rev() {
+        forward.set_metadata(format!("key{k}"), format!("\"quoted\" \\ value {k}\n"));
+    }
+    let bytes = forward.to_file_bytes().unwrap();
+    assert_eq!(bytes, reversed.to_file_bytes().unwrap());
+    // And they read back as what was written (the hand-written header is valid safetensors).
+    let back = Checkpoint::from_bytes(&bytes, Path::new("x")).unwrap();
+    assert_eq!(back.metadata("key3"), Some("\"quoted\" \\ value 3\n"));
+    let theta = model_params(DType::F64);
+    same_values(&back.params_like("theta", &theta).unwrap(), &theta);
+    assert_eq!(back.to_file_bytes().unwrap(), bytes);
+}
+
+#[test]
+fn metadata_integers_are_read_strictly() {
+    let mut checkpoint = Checkpoint::new();
+    for (key, value) in [
+        ("ok", "3"),
+        ("neg", "-3"),
+        ("frac", "2.7"),
+        ("big", "10000000"),
+    ] {
+        checkpoint.set_metadata(key, value);
+    }
+    for (key, value) in [
+        ("space", " 3"),
+        ("exp", "3e2"),
+        ("plus", "+3"),
+        ("empty", ""),
+    ] {
+        checkpoint.set_metadata(key, value);
+    }
+    assert_eq!(checkpoint.metadata_integer("ok", 1..=10).unwrap(), 3);
+    for key in [
+        "neg", "frac", "big", "space", "exp", "plus", "empty", "absent",
+    ] {
+        let message = checkpoint
+            .metadata_integer(key, 1..=4096)
+            .unwrap_err()
+            .to_string();
+        assert!(message.contains(&format!("`{key}`")), "{message}");
+    }
+    let message = checkpoint
+        .metadata_integer("big", 1..=4096)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        message.contains("10000000") && message.contains("1 to 4096"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_header_promising_more_than_the_file_holds_is_refused_without_allocating() {
+    // 10¹⁵ f32 elements (4 PB) declared, 8 bytes present: an error, not an allocation.
+    let header = r#"{"w":{"dtype":"F32","shape":[1000000,1000000000],"data_offsets":[0,8]}}"#;
+    let result = Checkpoint::from_bytes(&handmade(header, &[0; 8]), Path::new("huge.safetensors"));
+    let message = result.unwrap_err().to_string();
+    assert!(message.contains("huge.safetensors"), "{message}");
+}
+
+#[test]
+fn stale_temporary_files_are_removed_and_others_kept() {
+    let dir = scratch("stale");
+    let target = dir.join("checkpoint.safetensors");
+    sample().save(&target).unwrap();
+    std::fs::write(dir.join("checkpoint.safetensors.tmp123.0"), b"half").unwrap();
+    std::fs::write(dir.join("checkpoint.safetensors.tmp9.4"), b"").unwrap();
+    std::fs::write(dir.join("curve.csv"), b"iteration\n").unwrap();
+    let removed = nn::atomic_file::remove_stale_temporaries(&target).unwrap();
+    assert_eq!(removed.len(), 2);
+    assert_eq!(files_in(&dir), ["checkpoint.safetensors", "curve.csv"]);
+    Checkpoint::load(&target).unwrap();
+}

@@ -39,6 +39,7 @@ pub enum BinaryOp {
 }
 
 impl BinaryOp {
+    #[track_caller]
     pub fn name(self) -> &'static str {
         match self {
             BinaryOp::Add => "add",
@@ -152,73 +153,88 @@ impl Tensor {
     /// assert_eq!(err.to_string(), "add: cannot broadcast [3, 1] with [4, 4]: axis 0 has sizes 3 and 4");
     /// # Ok::<(), tensor::TensorError>(())
     /// ```
+    #[track_caller]
     pub fn try_zip(&self, op: BinaryOp, other: &Tensor) -> Result<Tensor> {
         self.same_dtype(op.name(), other)?;
         with_dtype!(self.dtype(), T => apply::<T>(op, self, other))
     }
 
     /// [`Tensor::try_zip`], panicking on a shape or type mismatch.
+    #[track_caller]
     pub fn zip(&self, op: BinaryOp, other: &Tensor) -> Tensor {
         or_panic(self.try_zip(op, other))
     }
 
+    #[track_caller]
     pub fn add(&self, other: &Tensor) -> Tensor {
         self.zip(BinaryOp::Add, other)
     }
 
+    #[track_caller]
     pub fn sub(&self, other: &Tensor) -> Tensor {
         self.zip(BinaryOp::Sub, other)
     }
 
+    #[track_caller]
     pub fn mul(&self, other: &Tensor) -> Tensor {
         self.zip(BinaryOp::Mul, other)
     }
 
+    #[track_caller]
     pub fn div(&self, other: &Tensor) -> Tensor {
         self.zip(BinaryOp::Div, other)
     }
 
     /// The larger of the two elements.
+    #[track_caller]
     pub fn maximum(&self, other: &Tensor) -> Tensor {
         self.zip(BinaryOp::Maximum, other)
     }
 
     /// The smaller of the two elements.
+    #[track_caller]
     pub fn minimum(&self, other: &Tensor) -> Tensor {
         self.zip(BinaryOp::Minimum, other)
     }
 
     /// `self ^ other`, element by element.
+    #[track_caller]
     pub fn pow(&self, other: &Tensor) -> Tensor {
         self.zip(BinaryOp::Pow, other)
     }
 
     /// Mask of `self == other`.
+    #[track_caller]
     pub fn eq_mask(&self, other: &Tensor) -> Tensor {
         self.zip(BinaryOp::Eq, other)
     }
 
     /// Mask of `self != other`.
+    #[track_caller]
     pub fn ne_mask(&self, other: &Tensor) -> Tensor {
         self.zip(BinaryOp::Ne, other)
     }
 
     /// Mask of `self < other`.
+    #[track_caller]
     pub fn lt_mask(&self, other: &Tensor) -> Tensor {
         self.zip(BinaryOp::Lt, other)
     }
 
     /// Mask of `self <= other`.
+    #[track_caller]
     pub fn le_mask(&self, other: &Tensor) -> Tensor {
         self.zip(BinaryOp::Le, other)
     }
 
     /// Mask of `self > other`.
+    #[track_caller]
     pub fn gt_mask(&self, other: &Tensor) -> Tensor {
         self.zip(BinaryOp::Gt, other)
     }
 
     /// Mask of `self >= other`.
+    #[track_caller]
     pub fn ge_mask(&self, other: &Tensor) -> Tensor {
         self.zip(BinaryOp::Ge, other)
     }
@@ -236,6 +252,7 @@ impl Tensor {
     ///
     /// # Panics
     /// As the other binary operations.
+    #[track_caller]
     pub fn relu_backward(&self, x: &Tensor) -> Tensor {
         or_panic(self.same_dtype("relu_backward", x));
         or_panic(
@@ -263,6 +280,7 @@ impl Tensor {
     ///
     /// # Panics
     /// If `other` does not broadcast to `self`'s shape or the element types differ.
+    #[track_caller]
     pub fn add_assign(&mut self, other: &Tensor) {
         or_panic(self.same_dtype("add_assign", other));
         let other = or_panic(other.try_broadcast_to(self.shape()));

@@ -11,30 +11,36 @@ use crate::with_dtype;
 
 impl Tensor {
     /// A tensor of `shape` with every element `value`.
+    #[track_caller]
     pub fn full(shape: &[usize], value: f64, dtype: DType) -> Tensor {
         let numel = shape.iter().product();
         with_dtype!(dtype, T => Tensor::from_parts(vec![T::from_f64(value); numel], shape))
     }
 
+    #[track_caller]
     pub fn zeros(shape: &[usize], dtype: DType) -> Tensor {
         Tensor::full(shape, 0.0, dtype)
     }
 
+    #[track_caller]
     pub fn ones(shape: &[usize], dtype: DType) -> Tensor {
         Tensor::full(shape, 1.0, dtype)
     }
 
     /// Zeros of this tensor's shape and type.
+    #[track_caller]
     pub fn zeros_like(&self) -> Tensor {
         Tensor::zeros(self.shape(), self.dtype())
     }
 
     /// Ones of this tensor's shape and type.
+    #[track_caller]
     pub fn ones_like(&self) -> Tensor {
         Tensor::ones(self.shape(), self.dtype())
     }
 
     /// `value` in this tensor's shape and type.
+    #[track_caller]
     pub fn full_like(&self, value: f64) -> Tensor {
         Tensor::full(self.shape(), value, self.dtype())
     }
@@ -48,6 +54,7 @@ impl Tensor {
     ///
     /// # Panics
     /// If `step` is zero or not finite.
+    #[track_caller]
     pub fn arange(start: f64, end: f64, step: f64, dtype: DType) -> Tensor {
         assert!(
             step != 0.0 && step.is_finite(),
@@ -67,6 +74,7 @@ impl Tensor {
     /// use tensor::{DType, Tensor};
     /// assert_eq!(Tensor::linspace(-1.0, 1.0, 5, DType::F32).to_vec::<f32>(), [-1.0, -0.5, 0.0, 0.5, 1.0]);
     /// ```
+    #[track_caller]
     pub fn linspace(start: f64, end: f64, count: usize, dtype: DType) -> Tensor {
         let step = if count > 1 {
             (end - start) / (count - 1) as f64
@@ -89,6 +97,7 @@ impl Tensor {
     }
 
     /// The `n × n` identity matrix.
+    #[track_caller]
     pub fn eye(n: usize, dtype: DType) -> Tensor {
         with_dtype!(dtype, T => {
             let mut data = vec![T::ZERO; n * n];
@@ -103,6 +112,7 @@ impl Tensor {
     ///
     /// # Panics
     /// If `low < high` does not hold in `dtype`.
+    #[track_caller]
     pub fn rand_uniform(
         shape: &[usize],
         low: f64,
@@ -120,6 +130,7 @@ impl Tensor {
     }
 
     /// Normal samples with mean `mean` and standard deviation `std`.
+    #[track_caller]
     pub fn rand_normal(
         shape: &[usize],
         mean: f64,
@@ -137,6 +148,7 @@ impl Tensor {
 
 /// One N(0, 1) sample by the Box–Muller transform: if u1, u2 ~ U(0, 1] then
 /// √(−2 ln u1) · cos(2π u2) is standard normal. (`rand` itself ships no normal sampler.)
+#[track_caller]
 pub fn standard_normal(rng: &mut impl Rng) -> f64 {
     // 1 − U[0, 1) lies in (0, 1], so the logarithm is finite.
     let u1: f64 = 1.0 - rng.random::<f64>();

@@ -31,6 +31,7 @@ pub struct Layout {
 }
 
 /// Row-major strides for `shape`: `[3, 4, 5]` → `[20, 5, 1]`.
+#[track_caller]
 pub fn contiguous_strides(shape: &[usize]) -> Strides {
     let mut strides: Strides = smallvec::smallvec![0; shape.len()];
     let mut step = 1;
@@ -43,6 +44,7 @@ pub fn contiguous_strides(shape: &[usize]) -> Strides {
 
 /// The shape two operands broadcast to, NumPy rules: align on the right; each pair of sizes
 /// must be equal or one of them 1.
+#[track_caller]
 pub fn broadcast_shapes(op: &'static str, a: &[usize], b: &[usize]) -> Result<Shape> {
     let ndim = a.len().max(b.len());
     let mut out: Shape = smallvec::smallvec![0; ndim];
@@ -77,6 +79,7 @@ pub fn broadcast_shapes(op: &'static str, a: &[usize], b: &[usize]) -> Result<Sh
 }
 
 /// Normalises a possibly negative axis (`-1` is the last) against `ndim`.
+#[track_caller]
 pub fn normalize_axis(op: &'static str, axis: isize, ndim: usize) -> Result<usize> {
     let resolved = if axis < 0 { axis + ndim as isize } else { axis };
     if resolved < 0 || resolved as usize >= ndim {
@@ -90,6 +93,7 @@ pub fn normalize_axis(op: &'static str, axis: isize, ndim: usize) -> Result<usiz
 
 impl Layout {
     /// A contiguous layout for `shape` at offset 0.
+    #[track_caller]
     pub fn contiguous(shape: &[usize]) -> Self {
         Layout {
             shape: shape.into(),
@@ -98,17 +102,20 @@ impl Layout {
         }
     }
 
+    #[track_caller]
     pub fn ndim(&self) -> usize {
         self.shape.len()
     }
 
     /// Number of elements (1 for a scalar, 0 if any axis is 0).
+    #[track_caller]
     pub fn numel(&self) -> usize {
         self.shape.iter().product()
     }
 
     /// True when the elements are in row-major order with no gaps, so the tensor is the slice
     /// `storage[offset .. offset + numel]`. Axes of size 1 may have any stride.
+    #[track_caller]
     pub fn is_contiguous(&self) -> bool {
         let mut expected = 1;
         for (&size, &stride) in self.shape.iter().zip(&self.strides).rev() {
@@ -121,6 +128,7 @@ impl Layout {
     }
 
     /// Storage offset of the element at `index`.
+    #[track_caller]
     pub fn offset_of(&self, index: &[usize]) -> usize {
         self.offset
             + index
@@ -131,6 +139,7 @@ impl Layout {
     }
 
     /// The layout with axes reordered: axis `k` of the result is axis `perm[k]` of `self`.
+    #[track_caller]
     pub fn permute(&self, perm: &[usize]) -> Result<Layout> {
         let ndim = self.ndim();
         let mut seen: SmallVec<[bool; 4]> = smallvec::smallvec![false; ndim];
@@ -156,6 +165,7 @@ impl Layout {
 
     /// The layout seen as `shape` by broadcasting: new leading axes and size-1 axes repeat with
     /// stride 0, so no element is copied.
+    #[track_caller]
     pub fn broadcast_to(&self, shape: &[usize]) -> Result<Layout> {
         let err = || {
             TensorError::shape(
@@ -190,6 +200,7 @@ impl Layout {
     }
 
     /// The sub-range `start .. start + len` of `axis`.
+    #[track_caller]
     pub fn narrow(&self, axis: usize, start: usize, len: usize) -> Result<Layout> {
         if axis >= self.ndim() || start + len > self.shape[axis] {
             return Err(TensorError::index(
@@ -210,6 +221,7 @@ impl Layout {
     }
 
     /// Inserts an axis of size 1 at `axis` (which may equal `ndim`, to append).
+    #[track_caller]
     pub fn unsqueeze(&self, axis: usize) -> Result<Layout> {
         if axis > self.ndim() {
             return Err(TensorError::index(
@@ -233,6 +245,7 @@ impl Layout {
     }
 
     /// Removes `axis`, which must have size 1.
+    #[track_caller]
     pub fn squeeze(&self, axis: usize) -> Result<Layout> {
         if axis >= self.ndim() || self.shape[axis] != 1 {
             return Err(TensorError::shape(

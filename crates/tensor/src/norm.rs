@@ -58,11 +58,13 @@ impl Dims {
     }
 
     /// Entries per channel.
+    #[track_caller]
     fn count(&self) -> usize {
         self.images * self.run
     }
 
     /// The run of image `n`, channel `c`.
+    #[track_caller]
     fn run_of<'a, T>(&self, data: &'a [T], n: usize, c: usize) -> &'a [T] {
         &data[(n * self.channels + c) * self.run..][..self.run]
     }
@@ -199,6 +201,7 @@ impl Tensor {
     ///
     /// # Panics
     /// If the tensor has fewer than 2 axes.
+    #[track_caller]
     pub fn normalize_channels(&self, eps: f64) -> (Tensor, Tensor, Tensor) {
         let d = or_panic(Dims::of("normalize_channels", self));
         with_dtype!(self.dtype(), T => normalize::<T>(self, d, eps))
@@ -210,6 +213,7 @@ impl Tensor {
     ///
     /// # Panics
     /// As [`Tensor::try_normalize_channels_grad`] errs.
+    #[track_caller]
     pub fn normalize_channels_grad(
         &self,
         mean: &Tensor,
@@ -222,6 +226,7 @@ impl Tensor {
 
     /// [`Tensor::normalize_channels_grad`], with an error naming the shapes if `grad` is not
     /// of the input's shape, `mean` or `var` is not `[C]`, or the element types differ.
+    #[track_caller]
     pub fn try_normalize_channels_grad(
         &self,
         mean: &Tensor,

@@ -7,6 +7,7 @@ use crate::tensor::Tensor;
 
 impl Add for &Tensor {
     type Output = Tensor;
+    #[track_caller]
     fn add(self, rhs: &Tensor) -> Tensor {
         Tensor::add(self, rhs)
     }
@@ -14,6 +15,7 @@ impl Add for &Tensor {
 
 impl Sub for &Tensor {
     type Output = Tensor;
+    #[track_caller]
     fn sub(self, rhs: &Tensor) -> Tensor {
         Tensor::sub(self, rhs)
     }
@@ -21,6 +23,7 @@ impl Sub for &Tensor {
 
 impl Mul for &Tensor {
     type Output = Tensor;
+    #[track_caller]
     fn mul(self, rhs: &Tensor) -> Tensor {
         Tensor::mul(self, rhs)
     }
@@ -28,6 +31,7 @@ impl Mul for &Tensor {
 
 impl Div for &Tensor {
     type Output = Tensor;
+    #[track_caller]
     fn div(self, rhs: &Tensor) -> Tensor {
         Tensor::div(self, rhs)
     }
@@ -35,6 +39,7 @@ impl Div for &Tensor {
 
 impl Neg for &Tensor {
     type Output = Tensor;
+    #[track_caller]
     fn neg(self) -> Tensor {
         Tensor::neg(self)
     }
@@ -42,6 +47,7 @@ impl Neg for &Tensor {
 
 impl Add<f64> for &Tensor {
     type Output = Tensor;
+    #[track_caller]
     fn add(self, rhs: f64) -> Tensor {
         self.add_scalar(rhs)
     }
@@ -49,6 +55,7 @@ impl Add<f64> for &Tensor {
 
 impl Sub<f64> for &Tensor {
     type Output = Tensor;
+    #[track_caller]
     fn sub(self, rhs: f64) -> Tensor {
         self.add_scalar(-rhs)
     }
@@ -56,6 +63,7 @@ impl Sub<f64> for &Tensor {
 
 impl Mul<f64> for &Tensor {
     type Output = Tensor;
+    #[track_caller]
     fn mul(self, rhs: f64) -> Tensor {
         self.mul_scalar(rhs)
     }
@@ -63,6 +71,7 @@ impl Mul<f64> for &Tensor {
 
 impl Div<f64> for &Tensor {
     type Output = Tensor;
+    #[track_caller]
     fn div(self, rhs: f64) -> Tensor {
         self.mul_scalar(1.0 / rhs)
     }

@@ -36,6 +36,7 @@ enum Fold {
 }
 
 impl Fold {
+    #[track_caller]
     fn init<T: Element>(self) -> T {
         match self {
             Fold::Sum => T::ZERO,
@@ -47,6 +48,7 @@ impl Fold {
     // NOTE: max and min propagate NaN (a NaN anywhere makes the result NaN), as NumPy does,
     // so a diverged loss is not hidden by a reduction.
     #[inline(always)]
+    #[track_caller]
     fn combine<T: Element>(self, acc: T, v: T) -> T {
         match self {
             Fold::Sum => acc + v,
@@ -59,6 +61,7 @@ impl Fold {
     }
 
     /// Folds `len` elements of `src` starting at `start`, `stride` apart.
+    #[track_caller]
     fn run<T: Element>(self, acc: T, src: &[T], start: usize, len: usize, stride: usize) -> T {
         if self == Fold::Sum && stride == 1 {
             return acc + sum_slice(&src[start..start + len]);
@@ -117,6 +120,7 @@ impl Plan {
         })
     }
 
+    #[track_caller]
     fn out_shape(&self, keepdim: bool) -> Shape {
         if keepdim {
             return self.kept_shape.clone();
@@ -130,6 +134,7 @@ impl Plan {
     }
 
     /// Sizes and strides restricted to the reduced (`want = true`) or the kept axes.
+    #[track_caller]
     fn split(&self, shape: &[usize], strides: &[usize], want: bool) -> (Shape, Shape) {
         let picked = (0..shape.len()).filter(|&k| self.reduced[k] == want);
         picked.map(|k| (shape[k], strides[k])).unzip()
@@ -137,6 +142,7 @@ impl Plan {
 
     /// Strides that map an input index to its output (contiguous over the kept shape, 0 on
     /// the reduced axes), for walking the input once.
+    #[track_caller]
     fn output_strides(&self) -> crate::layout::Strides {
         let mut strides = contiguous_strides(&self.kept_shape);
         for (stride, &r) in strides.iter_mut().zip(&self.reduced) {
@@ -149,6 +155,7 @@ impl Plan {
 
     /// For each output position, the offset (under `strides`, from `offset`) of the first
     /// element folded into it.
+    #[track_caller]
     fn output_bases(&self, shape: &[usize], strides: &[usize], offset: usize) -> Vec<usize> {
         let (kept_sizes, kept_strides) = self.split(shape, strides, false);
         let mut bases = Vec::with_capacity(kept_sizes.iter().product());
@@ -170,6 +177,7 @@ impl Plan {
 /// assert_eq!(reduced_shape("sum", &[2, 3, 4], &[1], false)?.as_slice(), &[2, 4]);
 /// # Ok::<(), tensor::TensorError>(())
 /// ```
+#[track_caller]
 pub fn reduced_shape(
     op: &'static str,
     shape: &[usize],
@@ -352,11 +360,13 @@ impl Tensor {
     /// assert_eq!(t.sum(&[-1], true).shape(), &[2, 1]);
     /// # Ok::<(), tensor::TensorError>(())
     /// ```
+    #[track_caller]
     pub fn sum(&self, axes: &[isize], keepdim: bool) -> Tensor {
         reduce_tensor(self, "sum", axes, keepdim, Fold::Sum)
     }
 
     /// Mean over `axes` (NaN for an empty selection, as 0/0).
+    #[track_caller]
     pub fn mean(&self, axes: &[isize], keepdim: bool) -> Tensor {
         let plan = or_panic(Plan::new("mean", self.shape(), axes));
         let count: usize = (0..self.ndim())
@@ -370,6 +380,7 @@ impl Tensor {
     ///
     /// # Panics
     /// Also on an empty tensor, which has no largest element.
+    #[track_caller]
     pub fn max(&self, axes: &[isize], keepdim: bool) -> Tensor {
         reduce_tensor(self, "max", axes, keepdim, Fold::Max)
     }
@@ -378,17 +389,20 @@ impl Tensor {
     ///
     /// # Panics
     /// Also on an empty tensor, which has no smallest element.
+    #[track_caller]
     pub fn min(&self, axes: &[isize], keepdim: bool) -> Tensor {
         reduce_tensor(self, "min", axes, keepdim, Fold::Min)
     }
 
     /// The sum of all elements, as a 0-d tensor.
+    #[track_caller]
     pub fn sum_all(&self) -> Tensor {
         let axes: SmallVec<[isize; 4]> = (0..self.ndim() as isize).collect();
         self.sum(&axes, false)
     }
 
     /// The mean of all elements, as a 0-d tensor.
+    #[track_caller]
     pub fn mean_all(&self) -> Tensor {
         let axes: SmallVec<[isize; 4]> = (0..self.ndim() as isize).collect();
         self.mean(&axes, false)
@@ -406,6 +420,7 @@ impl Tensor {
     /// assert_eq!(flat, [1, 3]);
     /// # Ok::<(), tensor::TensorError>(())
     /// ```
+    #[track_caller]
     pub fn max_with_indices(&self, axes: &[isize], keepdim: bool) -> (Tensor, Vec<usize>) {
         let plan = or_panic(Plan::new("max_with_indices", self.shape(), axes));
         assert!(
@@ -447,6 +462,7 @@ impl Tensor {
     /// For each position of the other axes, the index along `axis` of the largest element
     /// (ties go to the first), in row-major order of the remaining axes. A classifier's
     /// predicted labels are `logits.argmax(-1)`.
+    #[track_caller]
     pub fn argmax(&self, axis: isize) -> Vec<usize> {
         let axis = or_panic(normalize_axis("argmax", axis, self.ndim()));
         let (_, flat) = self.max_with_indices(&[axis as isize], false);
@@ -467,11 +483,13 @@ impl Tensor {
     ///
     /// # Panics
     /// If `shape` does not broadcast to `self.shape()`.
+    #[track_caller]
     pub fn sum_to(&self, shape: &[usize]) -> Tensor {
         or_panic(self.try_sum_to(shape))
     }
 
     /// [`Tensor::sum_to`] returning an error instead of panicking.
+    #[track_caller]
     pub fn try_sum_to(&self, shape: &[usize]) -> Result<Tensor> {
         if self.shape() == shape {
             return Ok(self.clone());
@@ -497,11 +515,13 @@ impl Tensor {
     /// # Panics
     /// As [`Tensor::mul`] and [`Tensor::sum_to`]; [`Tensor::try_mul_sum_to`] returns the
     /// error instead.
+    #[track_caller]
     pub fn mul_sum_to(&self, other: &Tensor, shape: &[usize]) -> Tensor {
         or_panic(self.try_mul_sum_to(other, shape))
     }
 
     /// [`Tensor::mul_sum_to`] returning an error instead of panicking.
+    #[track_caller]
     pub fn try_mul_sum_to(&self, other: &Tensor, shape: &[usize]) -> Result<Tensor> {
         // The fused loops cover two contiguous operands of one shape (what gradients are);
         // anything else takes the two steps.

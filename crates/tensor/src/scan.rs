@@ -19,6 +19,7 @@ impl Tensor {
     ///
     /// # Panics
     /// If `axis` is out of range (the message names the op and the shape).
+    #[track_caller]
     pub fn cumsum(&self, axis: isize) -> Tensor {
         let axis = or_panic(normalize_axis("cumsum", axis, self.ndim()));
         with_dtype!(self.dtype(), T => cumsum_along::<T>(self, axis))

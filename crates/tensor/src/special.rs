@@ -15,6 +15,7 @@ use std::f64::consts::PI;
 /// assert!((erf(1.0) - 0.842_700_792_949_714_9).abs() < 1e-15);
 /// assert_eq!(erf(-7.0), -1.0);
 /// ```
+#[track_caller]
 pub fn erf(x: f64) -> f64 {
     if x.is_nan() {
         return x;

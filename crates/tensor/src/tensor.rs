@@ -35,6 +35,7 @@ impl Tensor {
     /// assert!(Tensor::from_vec(vec![1.0f32, 2.0], &[3]).is_err());
     /// # Ok::<(), tensor::TensorError>(())
     /// ```
+    #[track_caller]
     pub fn from_vec<T: Element>(data: Vec<T>, shape: &[usize]) -> Result<Tensor> {
         let numel: usize = shape.iter().product();
         if data.len() != numel {
@@ -51,16 +52,19 @@ impl Tensor {
     }
 
     /// Like [`Tensor::from_vec`], copying from a slice.
+    #[track_caller]
     pub fn from_slice<T: Element>(data: &[T], shape: &[usize]) -> Result<Tensor> {
         Tensor::from_vec(data.to_vec(), shape)
     }
 
     /// A 0-d tensor holding `value`.
+    #[track_caller]
     pub fn scalar<T: Element>(value: T) -> Tensor {
         Tensor::from_storage(T::into_storage(vec![value]), &[])
     }
 
     /// A 0-d tensor of `dtype` holding `value` (rounded to `f32` if need be).
+    #[track_caller]
     pub fn scalar_of(value: f64, dtype: DType) -> Tensor {
         with_dtype!(dtype, T => Tensor::scalar(T::from_f64(value)))
     }
@@ -80,6 +84,7 @@ impl Tensor {
     }
 
     /// The same storage seen through another layout (the layout must stay inside the storage).
+    #[track_caller]
     pub(crate) fn with_layout(&self, layout: Layout) -> Tensor {
         Tensor {
             storage: Arc::clone(&self.storage),
@@ -87,39 +92,48 @@ impl Tensor {
         }
     }
 
+    #[track_caller]
     pub fn shape(&self) -> &[usize] {
         &self.layout.shape
     }
 
+    #[track_caller]
     pub fn strides(&self) -> &[usize] {
         &self.layout.strides
     }
 
+    #[track_caller]
     pub fn layout(&self) -> &Layout {
         &self.layout
     }
 
+    #[track_caller]
     pub fn ndim(&self) -> usize {
         self.layout.ndim()
     }
 
+    #[track_caller]
     pub fn numel(&self) -> usize {
         self.layout.numel()
     }
 
+    #[track_caller]
     pub fn dtype(&self) -> DType {
         self.storage.dtype()
     }
 
+    #[track_caller]
     pub fn storage(&self) -> &Storage {
         &self.storage
     }
 
     /// True when both tensors view the same storage (so one is a view of the other).
+    #[track_caller]
     pub fn shares_storage(&self, other: &Tensor) -> bool {
         Arc::ptr_eq(&self.storage, &other.storage)
     }
 
+    #[track_caller]
     pub fn is_contiguous(&self) -> bool {
         self.layout.is_contiguous()
     }
@@ -128,11 +142,13 @@ impl Tensor {
     ///
     /// # Panics
     /// If `T` is not this tensor's element type.
+    #[track_caller]
     pub fn storage_slice<T: Element>(&self) -> &[T] {
         self.storage.as_slice()
     }
 
     /// The elements as one slice in row-major order, if the layout is contiguous.
+    #[track_caller]
     pub fn contiguous_slice<T: Element>(&self) -> Option<&[T]> {
         if self.is_contiguous() {
             let start = self.layout.offset;
@@ -144,6 +160,7 @@ impl Tensor {
 
     /// The elements as one slice in row-major order, copying only if the layout is not
     /// contiguous.
+    #[track_caller]
     pub fn to_contiguous_cow<T: Element>(&self) -> std::borrow::Cow<'_, [T]> {
         match self.contiguous_slice() {
             Some(slice) => std::borrow::Cow::Borrowed(slice),
@@ -153,6 +170,7 @@ impl Tensor {
 
     /// A contiguous tensor with the same elements: `self` (a cheap clone) if already
     /// contiguous, else a copy.
+    #[track_caller]
     pub fn contiguous(&self) -> Tensor {
         if self.is_contiguous() {
             return self.clone();
@@ -161,6 +179,7 @@ impl Tensor {
     }
 
     /// Copies the elements out in row-major order.
+    #[track_caller]
     fn gather_elements<T: Element>(&self) -> Vec<T> {
         let src = self.storage.as_slice::<T>();
         let mut out = crate::buffer::with_capacity(self.numel());
@@ -181,6 +200,7 @@ impl Tensor {
     /// assert_eq!(t.to_vec::<f64>(), vec![1.0, 2.0, 3.0, 4.0]);
     /// # Ok::<(), tensor::TensorError>(())
     /// ```
+    #[track_caller]
     pub fn to_vec<T: Element>(&self) -> Vec<T> {
         if self.dtype() == T::DTYPE {
             self.to_contiguous_cow::<T>().into_owned()
@@ -197,6 +217,7 @@ impl Tensor {
     ///
     /// # Panics
     /// If the tensor does not have exactly one element.
+    #[track_caller]
     pub fn item(&self) -> f64 {
         assert_eq!(
             self.numel(),
@@ -212,6 +233,7 @@ impl Tensor {
     ///
     /// # Panics
     /// If `index` has the wrong length or is out of range.
+    #[track_caller]
     pub fn get(&self, index: &[usize]) -> f64 {
         assert!(
             index.len() == self.ndim() && index.iter().zip(self.shape()).all(|(i, s)| i < s),
@@ -223,6 +245,7 @@ impl Tensor {
     }
 
     /// The tensor converted to `dtype` (a cheap clone if it already has it).
+    #[track_caller]
     pub fn to_dtype(&self, dtype: DType) -> Tensor {
         if dtype == self.dtype() {
             return self.clone();
@@ -233,6 +256,7 @@ impl Tensor {
     /// Mutable access to the elements, for in-place updates by an owner (optimisers).
     /// Copies first if the storage is shared or the layout is not plain contiguous, so no
     /// other tensor ever sees the change.
+    #[track_caller]
     pub fn make_mut_slice<T: Element>(&mut self) -> &mut [T] {
         assert_eq!(
             self.dtype(),
@@ -276,6 +300,7 @@ impl Tensor {
     }
 
     /// Checks that `other` has this tensor's element type.
+    #[track_caller]
     pub(crate) fn same_dtype(&self, op: &'static str, other: &Tensor) -> Result<()> {
         if self.dtype() != other.dtype() {
             return Err(TensorError::DType {

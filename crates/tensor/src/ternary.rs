@@ -112,11 +112,13 @@ impl Tensor {
     /// # Panics
     /// If the shapes do not broadcast or the element types differ; [`Tensor::try_select`]
     /// returns the error instead.
+    #[track_caller]
     pub fn select(&self, on_true: &Tensor, on_false: &Tensor) -> Tensor {
         or_panic(self.try_select(on_true, on_false))
     }
 
     /// [`Tensor::select`] returning an error instead of panicking.
+    #[track_caller]
     pub fn try_select(&self, on_true: &Tensor, on_false: &Tensor) -> Result<Tensor> {
         with_dtype!(self.dtype(), T => zip3_map::<T>("select", [self, on_true, on_false], |m, t, f| {
             if m != T::ZERO { t } else { f }
@@ -136,11 +138,13 @@ impl Tensor {
     ///
     /// # Panics
     /// As [`Tensor::select`]; [`Tensor::try_sub_mul`] returns the error instead.
+    #[track_caller]
     pub fn sub_mul(&self, a: &Tensor, b: &Tensor) -> Tensor {
         or_panic(self.try_sub_mul(a, b))
     }
 
     /// [`Tensor::sub_mul`] returning an error instead of panicking.
+    #[track_caller]
     pub fn try_sub_mul(&self, a: &Tensor, b: &Tensor) -> Result<Tensor> {
         with_dtype!(self.dtype(), T => zip3_map::<T>("sub_mul", [self, a, b], |x, a, b| x - a * b))
     }

@@ -38,55 +38,67 @@ pub(crate) fn map<T: Element>(x: &Tensor, f: impl Fn(T) -> T + Sync) -> Tensor {
 }
 
 impl Tensor {
+    #[track_caller]
     pub fn neg(&self) -> Tensor {
         with_dtype!(self.dtype(), T => map::<T>(self, |v| -v))
     }
 
+    #[track_caller]
     pub fn exp(&self) -> Tensor {
         with_dtype!(self.dtype(), T => map::<T>(self, |v| v.exp()))
     }
 
     /// Natural logarithm.
+    #[track_caller]
     pub fn log(&self) -> Tensor {
         with_dtype!(self.dtype(), T => map::<T>(self, |v| v.ln()))
     }
 
+    #[track_caller]
     pub fn sqrt(&self) -> Tensor {
         with_dtype!(self.dtype(), T => map::<T>(self, |v| v.sqrt()))
     }
 
+    #[track_caller]
     pub fn abs(&self) -> Tensor {
         with_dtype!(self.dtype(), T => map::<T>(self, |v| v.abs()))
     }
 
     /// `max(x, 0)`.
+    #[track_caller]
     pub fn relu(&self) -> Tensor {
         with_dtype!(self.dtype(), T => map::<T>(self, |v| if v > T::ZERO { v } else { T::ZERO }))
     }
 
     /// `ln(1 + x)`, accurate where `x` is tiny (where `log(1 + x)` would round `1 + x`).
+    #[track_caller]
     pub fn log1p(&self) -> Tensor {
         with_dtype!(self.dtype(), T => map::<T>(self, |v| v.ln_1p()))
     }
 
     /// `eˣ − 1`, accurate where `x` is tiny (where `exp(x) − 1` would cancel).
+    #[track_caller]
     pub fn expm1(&self) -> Tensor {
         with_dtype!(self.dtype(), T => map::<T>(self, |v| v.exp_m1()))
     }
 
     /// The error function `erf(x) = 2/√π ∫₀ˣ e^{−t²} dt` ([`crate::special::erf`]).
+    #[track_caller]
     pub fn erf(&self) -> Tensor {
         with_dtype!(self.dtype(), T => map::<T>(self, |v| v.erf_fn()))
     }
 
+    #[track_caller]
     pub fn sin(&self) -> Tensor {
         with_dtype!(self.dtype(), T => map::<T>(self, |v| v.sin()))
     }
 
+    #[track_caller]
     pub fn cos(&self) -> Tensor {
         with_dtype!(self.dtype(), T => map::<T>(self, |v| v.cos()))
     }
 
+    #[track_caller]
     pub fn tanh(&self) -> Tensor {
         with_dtype!(self.dtype(), T => map::<T>(self, |v| v.tanh()))
     }
@@ -94,6 +106,7 @@ impl Tensor {
     /// `1 / (1 + e^{-x})`.
     // NOTE: written in two branches so neither exponential overflows: for x ≥ 0 use
     // 1/(1+e^{-x}); for x < 0 use e^{x}/(1+e^{x}).
+    #[track_caller]
     pub fn sigmoid(&self) -> Tensor {
         with_dtype!(self.dtype(), T => map::<T>(self, |v| {
             if v >= T::ZERO {
@@ -106,6 +119,7 @@ impl Tensor {
     }
 
     /// `x^p` for a constant exponent.
+    #[track_caller]
     pub fn powf(&self, p: f64) -> Tensor {
         with_dtype!(self.dtype(), T => {
             let p = T::from_f64(p);
@@ -114,16 +128,19 @@ impl Tensor {
     }
 
     /// `x²`.
+    #[track_caller]
     pub fn square(&self) -> Tensor {
         with_dtype!(self.dtype(), T => map::<T>(self, |v| v * v))
     }
 
     /// `1 / x`.
+    #[track_caller]
     pub fn recip(&self) -> Tensor {
         with_dtype!(self.dtype(), T => map::<T>(self, |v| T::ONE / v))
     }
 
     /// `-1`, `0` or `1` by the sign of each element.
+    #[track_caller]
     pub fn sign(&self) -> Tensor {
         with_dtype!(self.dtype(), T => map::<T>(self, |v| {
             if v > T::ZERO {
@@ -137,6 +154,7 @@ impl Tensor {
     }
 
     /// `x + c` for a constant `c`.
+    #[track_caller]
     pub fn add_scalar(&self, c: f64) -> Tensor {
         with_dtype!(self.dtype(), T => {
             let c = T::from_f64(c);
@@ -145,6 +163,7 @@ impl Tensor {
     }
 
     /// `x · c` for a constant `c`.
+    #[track_caller]
     pub fn mul_scalar(&self, c: f64) -> Tensor {
         with_dtype!(self.dtype(), T => {
             let c = T::from_f64(c);
@@ -153,6 +172,7 @@ impl Tensor {
     }
 
     /// Each element limited to `[low, high]`.
+    #[track_caller]
     pub fn clamp(&self, low: f64, high: f64) -> Tensor {
         with_dtype!(self.dtype(), T => {
             let (low, high) = (T::from_f64(low), T::from_f64(high));
@@ -161,6 +181,7 @@ impl Tensor {
     }
 
     /// `1` where the element is positive, else `0` (the derivative of relu, as a mask).
+    #[track_caller]
     pub fn positive_mask(&self) -> Tensor {
         with_dtype!(self.dtype(), T => map::<T>(self, |v| if v > T::ZERO { T::ONE } else { T::ZERO }))
     }

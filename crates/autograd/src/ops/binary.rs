@@ -18,6 +18,7 @@ impl Var {
     /// # Panics
     /// If the shapes do not broadcast or the element types differ (the message names the op
     /// and both shapes).
+    #[track_caller]
     pub fn add(&self, other: &Var) -> Var {
         Var::record(self.value().add(other.value()), Add, &[self, other])
     }
@@ -26,6 +27,7 @@ impl Var {
     ///
     /// # Panics
     /// As [`Var::add`].
+    #[track_caller]
     pub fn sub(&self, other: &Var) -> Var {
         Var::record(self.value().sub(other.value()), Sub, &[self, other])
     }
@@ -60,6 +62,7 @@ impl Var {
     ///
     /// # Panics
     /// As [`Var::add`].
+    #[track_caller]
     pub fn mul(&self, other: &Var) -> Var {
         Var::record(self.value().mul(other.value()), Mul, &[self, other])
     }
@@ -68,6 +71,7 @@ impl Var {
     ///
     /// # Panics
     /// As [`Var::add`].
+    #[track_caller]
     pub fn div(&self, other: &Var) -> Var {
         Var::record(self.value().div(other.value()), Div, &[self, other])
     }
@@ -112,6 +116,7 @@ impl Var {
     /// assert_eq!(y.value().to_vec::<f64>(), [-0.1, 2.0]);
     /// # Ok::<(), tensor::TensorError>(())
     /// ```
+    #[track_caller]
     pub fn select(mask: &Tensor, on_true: &Var, on_false: &Var) -> Var {
         let value = mask.select(on_true.value(), on_false.value());
         Var::record(value, Select(mask.clone()), &[on_true, on_false])

@@ -29,12 +29,14 @@ impl Var {
     ///
     /// # Panics
     /// On mismatched shapes; the message names the op and both shapes.
+    #[track_caller]
     pub fn conv2d(&self, weight: &Var, p: Conv2dParams) -> Var {
         let value = self.value().conv2d(weight.value(), p);
         Var::record(value, Conv2d(p), &[self, weight])
     }
 
     /// The adjoint of `conv2d` in its input: `grad_out [N, O, H', W']`, weight → `[N, C, H, W]`.
+    #[track_caller]
     pub fn conv2d_input_grad(
         grad_out: &Var,
         weight: &Var,
@@ -46,6 +48,7 @@ impl Var {
     }
 
     /// The adjoint of `conv2d` in its weight: `grad_out [N, O, H', W']`, input → `[O, C, kh, kw]`.
+    #[track_caller]
     pub fn conv2d_weight_grad(
         grad_out: &Var,
         input: &Var,
@@ -137,6 +140,7 @@ struct Window {
 
 impl Var {
     /// Average over `kernel` windows (padding counts as zeros in the average).
+    #[track_caller]
     pub fn avg_pool2d(
         &self,
         kernel: (usize, usize),
@@ -165,6 +169,7 @@ impl Var {
 
     /// Maximum over `kernel` windows. The gradient goes to each window's (first) maximum: a
     /// `take` at indices found in the forward pass.
+    #[track_caller]
     pub fn max_pool2d(
         &self,
         kernel: (usize, usize),

@@ -41,6 +41,7 @@ impl Default for ConvGrouping {
 impl Var {
     /// A kernel `[O, C, kh, kw]` with its taps spread `dilation` apart:
     /// `[O, C, (kh − 1)·dh + 1, (kw − 1)·dw + 1]`, zeros between the taps.
+    #[track_caller]
     fn dilate_kernel(&self, (dh, dw): (usize, usize)) -> Var {
         if (dh, dw) == (1, 1) {
             return self.clone();
@@ -82,6 +83,7 @@ impl Var {
     // gradient per group with the taps between the dilated ones dropped (narrow ↔ pad).
     // NOTE: each group is its own convolution, so a depthwise convolution of many channels
     // makes many small ones; a native grouped kernel would be faster there.
+    #[track_caller]
     pub fn conv2d_grouped(&self, weight: &Var, p: Conv2dParams, grouping: ConvGrouping) -> Var {
         let ConvGrouping { dilation, groups } = grouping;
         let (x, w) = (self.shape(), weight.shape());
@@ -120,6 +122,7 @@ impl Var {
     ///
     /// # Panics
     /// If the input is not 4-d or an output size is 0 (the message names the shapes).
+    #[track_caller]
     pub fn adaptive_avg_pool2d(&self, (oh, ow): (usize, usize)) -> Var {
         assert!(
             self.ndim() == 4 && oh > 0 && ow > 0,

@@ -17,6 +17,7 @@ impl Var {
     ///
     /// # Panics
     /// If the shapes do not broadcast or the element types differ.
+    #[track_caller]
     pub fn sub_mul(&self, a: &Var, b: &Var) -> Var {
         let value = self.value().sub_mul(a.value(), b.value());
         Var::record(value, SubMul, &[self, a, b])
@@ -68,6 +69,7 @@ impl Var {
     ///
     /// # Panics
     /// If the shapes do not broadcast or `shape` is not a shape they sum down to.
+    #[track_caller]
     pub fn mul_sum_to(&self, other: &Var, shape: &[usize]) -> Var {
         let value = self.value().mul_sum_to(other.value(), shape);
         let product = tensor::layout::broadcast_shapes("mul_sum_to", self.shape(), other.shape())
@@ -106,6 +108,7 @@ impl Primitive for MulSumTo {
 
 impl Var {
     /// `self ⊙ [x > 0]` with the mask held constant: ReLU's backward pass as one kernel.
+    #[track_caller]
     pub fn relu_backward(&self, x: &Tensor) -> Var {
         let value = self.value().relu_backward(x);
         Var::record(value, ReluBackward(x.clone()), &[self])

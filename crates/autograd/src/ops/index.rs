@@ -20,10 +20,12 @@ impl Var {
     ///
     /// # Panics
     /// If an index is out of range or `shape` does not hold `indices.len()` elements.
+    #[track_caller]
     pub fn take(&self, indices: &[usize], shape: &[usize]) -> Var {
         self.take_shared(indices.into(), shape)
     }
 
+    #[track_caller]
     fn take_shared(&self, indices: Arc<[usize]>, shape: &[usize]) -> Var {
         let value = self.value().take(&indices, shape);
         Var::record(value, Take(indices), &[self])
@@ -33,10 +35,12 @@ impl Var {
     ///
     /// # Panics
     /// If an index is out of range or the counts differ.
+    #[track_caller]
     pub fn scatter_add(&self, indices: &[usize], shape: &[usize]) -> Var {
         self.scatter_add_shared(indices.into(), shape)
     }
 
+    #[track_caller]
     fn scatter_add_shared(&self, indices: Arc<[usize]>, shape: &[usize]) -> Var {
         let value = self.value().scatter_add(&indices, shape);
         Var::record(value, ScatterAdd(indices), &[self])
@@ -70,33 +74,54 @@ impl Primitive for ScatterAdd {
 
 impl Var {
     /// Largest element over `axes`. The gradient goes to the (first) maximum.
+    #[track_caller]
     pub fn max(&self, axes: &[isize], keepdim: bool) -> Var {
         let (value, indices) = self.value().max_with_indices(axes, keepdim);
         self.take_shared(indices.into(), value.shape())
     }
 
     /// Smallest element over `axes`: `−max(−x)`.
+    #[track_caller]
     pub fn min(&self, axes: &[isize], keepdim: bool) -> Var {
+        // Checked here, so that a bad axis is reported as an error of `min`, not of `max`.
+        tensor::view::or_panic(tensor::reduce::reduced_shape(
+            "min",
+            self.shape(),
+            axes,
+            keepdim,
+        ));
         self.neg().max(axes, keepdim).neg()
     }
 
     /// Elements picked along `axis` by `index` (of shape `index_shape`), as `torch.gather`:
     /// for axis 1, `out[i][j] = x[i][index[i][j]]`.
+    #[track_caller]
     pub fn gather(&self, axis: isize, index: &[usize], index_shape: &[usize]) -> Var {
-        let axis = tensor::layout::normalize_axis("gather", axis, self.ndim())
-            .unwrap_or_else(|e| panic!("{e}"));
-        let flat = tensor::index::gather_flat_indices(self.shape(), axis, index, index_shape)
-            .unwrap_or_else(|e| panic!("{e}"));
+        let axis =
+            tensor::view::or_panic(tensor::layout::normalize_axis("gather", axis, self.ndim()));
+        let flat = tensor::view::or_panic(tensor::index::gather_flat_indices(
+            self.shape(),
+            axis,
+            index,
+            index_shape,
+        ));
         self.take_shared(flat.into(), index_shape)
     }
 
     /// The slices at `indices` along `axis` (repeats allowed).
+    #[track_caller]
     pub fn index_select(&self, axis: isize, indices: &[usize]) -> Var {
         let value = self.value().index_select(axis, indices);
-        let axis = tensor::layout::normalize_axis("index_select", axis, self.ndim())
-            .unwrap_or_else(|e| panic!("{e}"));
-        let flat = tensor::index::index_select_flat_indices(self.shape(), axis, indices)
-            .unwrap_or_else(|e| panic!("{e}"));
+        let axis = tensor::view::or_panic(tensor::layout::normalize_axis(
+            "index_select",
+            axis,
+            self.ndim(),
+        ));
+        let flat = tensor::view::or_panic(tensor::index::index_select_flat_indices(
+            self.shape(),
+            axis,
+            indices,
+        ));
         self.take_shared(flat.into(), value.shape())
     }
 }

@@ -19,6 +19,7 @@ impl Var {
     /// On mismatched inner dimensions, batch axes that do not broadcast, or fewer than two
     /// axes; the message names both shapes, e.g.
     /// `matmul: [3, 4] × [5, 2]: inner dimensions 4 and 5 differ`.
+    #[track_caller]
     pub fn matmul(&self, other: &Var) -> Var {
         self.matmul_with(other, false, false)
     }
@@ -37,6 +38,7 @@ impl Var {
     ///
     /// # Panics
     /// As [`Var::matmul`]; the message gives the shapes as multiplied (after transposing).
+    #[track_caller]
     pub fn matmul_nt(&self, other: &Var) -> Var {
         self.matmul_with(other, false, true)
     }
@@ -45,6 +47,7 @@ impl Var {
     ///
     /// # Panics
     /// As [`Var::matmul`].
+    #[track_caller]
     pub fn matmul_tn(&self, other: &Var) -> Var {
         self.matmul_with(other, true, false)
     }
@@ -53,11 +56,13 @@ impl Var {
     ///
     /// # Panics
     /// As [`Var::matmul`].
+    #[track_caller]
     pub fn matmul_tt(&self, other: &Var) -> Var {
         self.matmul_with(other, true, true)
     }
 
     /// `op(self) · op(other)`, where `op` transposes the last two axes when its flag is set.
+    #[track_caller]
     fn matmul_with(&self, other: &Var, ta: bool, tb: bool) -> Var {
         let view = |x: &Var, t: bool| {
             assert!(
@@ -100,6 +105,7 @@ impl Var {
     /// # Panics
     /// As [`Var::matmul_nt`], or if the bias is not `[…, out]` (broadcasting against the
     /// product's batch axes); the message names the shapes.
+    #[track_caller]
     pub fn linear(&self, weight: &Var, bias: Option<&Var>) -> Var {
         let Some(bias) = bias else {
             return self.matmul_nt(weight);

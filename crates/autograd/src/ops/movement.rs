@@ -18,21 +18,25 @@ impl Var {
     ///
     /// # Panics
     /// If the element counts differ.
+    #[track_caller]
     pub fn reshape(&self, shape: &[usize]) -> Var {
         Var::record(self.value().reshape(shape), Reshape, &[self])
     }
 
     /// A new size-1 axis at `axis`.
+    #[track_caller]
     pub fn unsqueeze(&self, axis: isize) -> Var {
         Var::record(self.value().unsqueeze(axis), Reshape, &[self])
     }
 
     /// `axis` (of size 1) removed.
+    #[track_caller]
     pub fn squeeze(&self, axis: isize) -> Var {
         Var::record(self.value().squeeze(axis), Reshape, &[self])
     }
 
     /// Axes from `start` on merged into one.
+    #[track_caller]
     pub fn flatten_from(&self, start: usize) -> Var {
         Var::record(self.value().flatten_from(start), Reshape, &[self])
     }
@@ -54,12 +58,14 @@ impl Primitive for Reshape {
 
 impl Var {
     /// Axes reordered: axis `k` of the result is axis `perm[k]` of `self`.
+    #[track_caller]
     pub fn permute(&self, perm: &[usize]) -> Var {
         let value = self.value().permute(perm);
         Var::record(value, Permute(perm.into()), &[self])
     }
 
     /// Axes `a` and `b` swapped.
+    #[track_caller]
     pub fn transpose(&self, a: isize, b: isize) -> Var {
         let ndim = self.ndim() as isize;
         let (a, b) = ((a + ndim) % ndim.max(1), (b + ndim) % ndim.max(1));
@@ -69,6 +75,7 @@ impl Var {
     }
 
     /// The last two axes swapped.
+    #[track_caller]
     pub fn t(&self) -> Var {
         self.transpose(-2, -1)
     }
@@ -93,11 +100,13 @@ impl Primitive for Permute {
 
 impl Var {
     /// Repeated along new leading axes and size-1 axes up to `shape` (a view).
+    #[track_caller]
     pub fn broadcast_to(&self, shape: &[usize]) -> Var {
         Var::record(self.value().broadcast_to(shape), BroadcastTo, &[self])
     }
 
     /// Summed down to `shape`, the inverse of broadcasting to `self.shape()`.
+    #[track_caller]
     pub fn sum_to(&self, shape: &[usize]) -> Var {
         Var::record(self.value().sum_to(shape), SumTo, &[self])
     }
@@ -133,6 +142,7 @@ impl Primitive for SumTo {
 
 impl Var {
     /// Elements `start .. start + len` along `axis`.
+    #[track_caller]
     pub fn narrow(&self, axis: isize, start: usize, len: usize) -> Var {
         let value = self.value().narrow(axis, start, len);
         let axis = if axis < 0 {
@@ -147,6 +157,7 @@ impl Var {
     }
 
     /// Zeros added around each axis: `padding[k] = (before, after)`.
+    #[track_caller]
     pub fn pad(&self, padding: &[(usize, usize)]) -> Var {
         Var::record(self.value().pad(padding), Pad(padding.into()), &[self])
     }
@@ -188,6 +199,7 @@ impl Var {
     ///
     /// # Panics
     /// If the list is empty or the shapes differ off `axis` (the message names both shapes).
+    #[track_caller]
     pub fn concat(vars: &[&Var], axis: isize) -> Var {
         let values: Vec<&tensor::Tensor> = vars.iter().map(|v| v.value()).collect();
         let value = tensor::Tensor::concat(&values, axis);
@@ -197,6 +209,7 @@ impl Var {
     }
 
     /// The `Var`s (of one shape) stacked along a new axis.
+    #[track_caller]
     pub fn stack(vars: &[&Var], axis: isize) -> Var {
         let ndim = vars.first().map_or(0, |v| v.ndim()) as isize;
         let axis = if axis < 0 { axis + ndim + 1 } else { axis };

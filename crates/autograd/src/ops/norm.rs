@@ -47,12 +47,14 @@ impl Var {
     ///
     /// # Panics
     /// If the input has fewer than 2 axes.
+    #[track_caller]
     pub fn normalize_channels(&self, eps: f64) -> Var {
         self.normalize_channels_with_stats(eps).0
     }
 
     /// [`Var::normalize_channels`], also returning the statistics it used: the mean and the
     /// biased variance per channel (each `[C]`, constants), for running averages.
+    #[track_caller]
     pub fn normalize_channels_with_stats(&self, eps: f64) -> (Var, Tensor, Tensor) {
         let (value, mean, var) = self.value().normalize_channels(eps);
         let stats = Stats {

@@ -50,6 +50,7 @@ impl Var {
     /// of `normalized_shape` (the message names the shapes).
     // ∂L/∂x = s·(ĝ − mean(ĝ) − x̂·mean(x̂ ⊙ ĝ)) per sample with ĝ = g ⊙ weight;
     // ∂L/∂weight = Σ over samples of g ⊙ x̂, ∂L/∂bias = Σ over samples of g.
+    #[track_caller]
     pub fn layer_norm(
         &self,
         normalized_shape: &[usize],
@@ -91,6 +92,7 @@ impl Var {
     // As layer norm's, per sample and group: ∂L/∂x = s·(ĝ − mean(ĝ) − x̂·mean(x̂ ⊙ ĝ)) with
     // ĝ = g ⊙ weight and the means over the group; ∂L/∂weight, ∂L/∂bias: g ⊙ x̂, g summed
     // over everything but the channel axis.
+    #[track_caller]
     pub fn group_norm(
         &self,
         groups: usize,

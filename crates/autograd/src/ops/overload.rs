@@ -11,24 +11,28 @@ macro_rules! forward_var_operator {
     ($Trait:ident, $method:ident) => {
         impl $Trait<&Var> for &Var {
             type Output = Var;
+            #[track_caller]
             fn $method(self, rhs: &Var) -> Var {
                 Var::$method(self, rhs)
             }
         }
         impl $Trait<Var> for Var {
             type Output = Var;
+            #[track_caller]
             fn $method(self, rhs: Var) -> Var {
                 Var::$method(&self, &rhs)
             }
         }
         impl $Trait<&Var> for Var {
             type Output = Var;
+            #[track_caller]
             fn $method(self, rhs: &Var) -> Var {
                 Var::$method(&self, rhs)
             }
         }
         impl $Trait<Var> for &Var {
             type Output = Var;
+            #[track_caller]
             fn $method(self, rhs: Var) -> Var {
                 Var::$method(self, &rhs)
             }
@@ -43,6 +47,7 @@ forward_var_operator!(Div, div);
 
 impl Neg for &Var {
     type Output = Var;
+    #[track_caller]
     fn neg(self) -> Var {
         Var::neg(self)
     }
@@ -50,6 +55,7 @@ impl Neg for &Var {
 
 impl Neg for Var {
     type Output = Var;
+    #[track_caller]
     fn neg(self) -> Var {
         Var::neg(&self)
     }
@@ -57,6 +63,7 @@ impl Neg for Var {
 
 impl Add<f64> for &Var {
     type Output = Var;
+    #[track_caller]
     fn add(self, c: f64) -> Var {
         self.add_scalar(c)
     }
@@ -64,6 +71,7 @@ impl Add<f64> for &Var {
 
 impl Sub<f64> for &Var {
     type Output = Var;
+    #[track_caller]
     fn sub(self, c: f64) -> Var {
         self.add_scalar(-c)
     }
@@ -71,6 +79,7 @@ impl Sub<f64> for &Var {
 
 impl Mul<f64> for &Var {
     type Output = Var;
+    #[track_caller]
     fn mul(self, c: f64) -> Var {
         self.mul_scalar(c)
     }
@@ -78,6 +87,7 @@ impl Mul<f64> for &Var {
 
 impl Div<f64> for &Var {
     type Output = Var;
+    #[track_caller]
     fn div(self, c: f64) -> Var {
         self.mul_scalar(1.0 / c)
     }
@@ -85,6 +95,7 @@ impl Div<f64> for &Var {
 
 impl Mul<&Var> for f64 {
     type Output = Var;
+    #[track_caller]
     fn mul(self, x: &Var) -> Var {
         x.mul_scalar(self)
     }
@@ -92,6 +103,7 @@ impl Mul<&Var> for f64 {
 
 impl Add<&Var> for f64 {
     type Output = Var;
+    #[track_caller]
     fn add(self, x: &Var) -> Var {
         x.add_scalar(self)
     }
@@ -100,6 +112,7 @@ impl Add<&Var> for f64 {
 /// `c − x`
 impl Sub<&Var> for f64 {
     type Output = Var;
+    #[track_caller]
     fn sub(self, x: &Var) -> Var {
         x.neg().add_scalar(self)
     }

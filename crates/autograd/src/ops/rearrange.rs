@@ -10,6 +10,7 @@ use crate::var::Var;
 impl Var {
     /// A `take` giving a result of `out_shape` whose element at each multi-index `i` is the
     /// element of `self` at `source(i)` (`source` rewrites the index in place).
+    #[track_caller]
     fn take_mapped(&self, out_shape: &[usize], source: impl Fn(&mut [usize])) -> Var {
         let ndim = out_shape.len();
         let mut strides = vec![1; ndim];
@@ -41,6 +42,7 @@ impl Var {
     ///
     /// # Panics
     /// On an axis out of range.
+    #[track_caller]
     pub fn flip(&self, axes: &[isize]) -> Var {
         let shape = self.shape().to_vec();
         let axes: Vec<usize> = axes
@@ -60,9 +62,10 @@ impl Var {
     ///
     /// # Panics
     /// On an axis out of range.
+    #[track_caller]
     pub fn roll(&self, shift: isize, axis: isize) -> Var {
         let shape = self.shape().to_vec();
-        let axis = normalize_axis("roll", axis, shape.len()).unwrap_or_else(|e| panic!("{e}"));
+        let axis = tensor::view::or_panic(normalize_axis("roll", axis, shape.len()));
         let n = shape[axis] as isize;
         if n == 0 {
             return self.take_mapped(&shape, |_| {});
@@ -77,6 +80,7 @@ impl Var {
     ///
     /// # Panics
     /// If `reps` has fewer entries than the tensor has axes.
+    #[track_caller]
     pub fn repeat(&self, reps: &[usize]) -> Var {
         assert!(
             reps.len() >= self.ndim(),

@@ -20,6 +20,7 @@ impl Var {
     ///
     /// # Panics
     /// On an axis out of range.
+    #[track_caller]
     pub fn sum(&self, axes: &[isize], keepdim: bool) -> Var {
         let value = self.value().sum(axes, keepdim);
         // Remember the shape with reduced axes kept, to undo a `keepdim = false`.
@@ -46,12 +47,14 @@ impl Primitive for Sum {
 
 impl Var {
     /// The sum of all elements, as a 0-d `Var`.
+    #[track_caller]
     pub fn sum_all(&self) -> Var {
         let axes: SmallVec<[isize; 4]> = (0..self.ndim() as isize).collect();
         self.sum(&axes, false)
     }
 
     /// Mean over `axes`: the sum divided by the number of elements summed.
+    #[track_caller]
     pub fn mean(&self, axes: &[isize], keepdim: bool) -> Var {
         let summed = self.sum(axes, keepdim);
         let count = self.numel() / summed.numel().max(1);
@@ -59,6 +62,7 @@ impl Var {
     }
 
     /// The mean of all elements, as a 0-d `Var`.
+    #[track_caller]
     pub fn mean_all(&self) -> Var {
         self.sum_all().mul_scalar(1.0 / self.numel() as f64)
     }
@@ -71,6 +75,7 @@ impl Var {
     ///
     /// # Panics
     /// On an axis out of range.
+    #[track_caller]
     pub fn cumsum(&self, axis: isize) -> Var {
         let value = self.value().cumsum(axis);
         let axis = normalize_axis("cumsum", axis, self.ndim()).expect("checked by cumsum");
@@ -112,10 +117,10 @@ impl Var {
     ///
     /// # Panics
     /// On an axis out of range.
+    #[track_caller]
     pub fn prod(&self, axes: &[isize], keepdim: bool) -> Var {
         let reduced = resolve_axes("prod", axes, self.ndim());
-        let out_shape =
-            reduced_shape("prod", self.shape(), axes, keepdim).unwrap_or_else(|e| panic!("{e}"));
+        let out_shape = tensor::view::or_panic(reduced_shape("prod", self.shape(), axes, keepdim));
         let n: usize = reduced.iter().map(|&a| self.shape()[a]).product();
         if n == 0 {
             // The empty product is 1.
@@ -149,6 +154,7 @@ impl Var {
     ///
     /// # Panics
     /// On an axis out of range.
+    #[track_caller]
     pub fn var(&self, axes: &[isize], correction: usize, keepdim: bool) -> Var {
         let centred = self - &self.mean(axes, true);
         let summed = centred.square().sum(axes, keepdim);
@@ -160,6 +166,7 @@ impl Var {
     // ∂/∂xᵢ = (xᵢ − mean) / ((n − correction)·std)
     // NOTE: infinite where every element over the axes is equal (std = 0); add an ε to the
     // variance instead (as the normalisations do) on paths that are differentiated there.
+    #[track_caller]
     pub fn std(&self, axes: &[isize], correction: usize, keepdim: bool) -> Var {
         self.var(axes, correction, keepdim).sqrt()
     }
@@ -175,6 +182,7 @@ impl Var {
     ///
     /// # Panics
     /// If `p` is not 1, 2 or ∞, or on an axis out of range.
+    #[track_caller]
     pub fn norm(&self, p: f64, axes: &[isize], keepdim: bool) -> Var {
         if p == 1.0 {
             self.abs().sum(axes, keepdim)

@@ -14,11 +14,13 @@ use crate::var::Var;
 
 impl Var {
     /// `ln(1 + x)`, accurate for tiny `x`.
+    #[track_caller]
     pub fn log1p(&self) -> Var {
         Var::record(self.value().log1p(), Log1p, &[self])
     }
 
     /// `eˣ − 1`, accurate for tiny `x`.
+    #[track_caller]
     pub fn expm1(&self) -> Var {
         Var::record(self.value().expm1(), Expm1, &[self])
     }
@@ -54,6 +56,7 @@ impl Var {
     // NOTE: computed as max(x, 0) + ln(1 + e^{−|x|}): the exponent is never positive, so
     // nothing overflows (the naive form is inf from x ≈ 710 in f64, 89 in f32), and for very
     // negative x the result is e^{x} to full precision instead of ln(1) = 0.
+    #[track_caller]
     pub fn softplus(&self) -> Var {
         let x = self.value();
         let value = x.relu().add(&x.abs().neg().exp().log1p());
@@ -79,6 +82,7 @@ impl Primitive for Softplus {
 
 impl Var {
     /// The error function, `2/√π ∫₀ˣ e^{−t²} dt` (`tensor::special::erf`).
+    #[track_caller]
     pub fn erf(&self) -> Var {
         Var::record(self.value().erf(), Erf, &[self])
     }

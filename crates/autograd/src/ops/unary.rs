@@ -11,6 +11,7 @@ use crate::var::Var;
 
 impl Var {
     /// `−x`
+    #[track_caller]
     pub fn neg(&self) -> Var {
         Var::record(self.value().neg(), Neg, &[self])
     }
@@ -31,6 +32,7 @@ impl Primitive for Neg {
 
 impl Var {
     /// `eˣ`
+    #[track_caller]
     pub fn exp(&self) -> Var {
         Var::record(self.value().exp(), Exp, &[self])
     }
@@ -51,6 +53,7 @@ impl Primitive for Exp {
 
 impl Var {
     /// Natural logarithm.
+    #[track_caller]
     pub fn log(&self) -> Var {
         Var::record(self.value().log(), Log, &[self])
     }
@@ -72,10 +75,12 @@ impl Primitive for Log {
 // ----- sin, cos -----
 
 impl Var {
+    #[track_caller]
     pub fn sin(&self) -> Var {
         Var::record(self.value().sin(), Sin, &[self])
     }
 
+    #[track_caller]
     pub fn cos(&self) -> Var {
         Var::record(self.value().cos(), Cos, &[self])
     }
@@ -108,11 +113,13 @@ impl Primitive for Cos {
 // e^{-x} for very negative x on the way.
 
 impl Var {
+    #[track_caller]
     pub fn tanh(&self) -> Var {
         Var::record(self.value().tanh(), Tanh, &[self])
     }
 
     /// `1 / (1 + e^{−x})`
+    #[track_caller]
     pub fn sigmoid(&self) -> Var {
         Var::record(self.value().sigmoid(), Sigmoid, &[self])
     }
@@ -144,6 +151,7 @@ impl Primitive for Sigmoid {
 
 impl Var {
     /// `max(x, 0)`
+    #[track_caller]
     pub fn relu(&self) -> Var {
         Var::record(self.value().relu(), Relu, &[self])
     }
@@ -167,6 +175,7 @@ impl Primitive for Relu {
 
 impl Var {
     /// `xᵖ` for a constant `p`.
+    #[track_caller]
     pub fn powf(&self, p: f64) -> Var {
         Var::record(self.value().powf(p), Powf(p), &[self])
     }
@@ -193,11 +202,13 @@ impl Primitive for Powf {
 
 impl Var {
     /// `x + c` for a constant `c`.
+    #[track_caller]
     pub fn add_scalar(&self, c: f64) -> Var {
         Var::record(self.value().add_scalar(c), AddScalar, &[self])
     }
 
     /// `c·x` for a constant `c`.
+    #[track_caller]
     pub fn mul_scalar(&self, c: f64) -> Var {
         Var::record(self.value().mul_scalar(c), MulScalar(c), &[self])
     }

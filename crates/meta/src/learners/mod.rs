@@ -26,6 +26,7 @@ mod meta_params;
 pub mod metric;
 mod pgn;
 pub mod prototypical;
+mod recorded;
 pub mod registry;
 mod reptile;
 mod rule;

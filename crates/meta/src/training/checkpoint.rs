@@ -9,6 +9,12 @@
 //! - metadata: `learner` (its registry name), the learner's settings, the iteration reached,
 //!   and whatever the program adds (the example's task settings).
 //!
+//! Nothing that is not finite is saved: [`save_training`] refuses a NaN or an infinity, naming
+//! the iteration and the tensor, and the previous checkpoint stays as it was. Loading checks
+//! before it builds: metadata numbers are read strictly and in range, the optimiser's state is
+//! checked against the parameters ([`nn::optim::check_state_against`]), and
+//! [`resume_training_with`] compares the settings that define a run with those recorded.
+//!
 //! Because every iteration's tasks are drawn from a seed derived from the run seed and the
 //! iteration number ([`task_seed`](crate::task_seed)), resuming from iteration `i` continues
 //! exactly as the uninterrupted run would have — the same tasks, the same updates, bit for bit.
@@ -40,6 +46,7 @@ pub fn save_training(
     iteration: u64,
     metadata: &[(&str, String)],
 ) -> Result<(), NnError> {
+    let path = path.as_ref();
     let mut checkpoint = Checkpoint::new();
     checkpoint.add_params("meta", &trainer.meta.flatten());
     checkpoint.add_params("optimizer", &trainer.optimizer.state());
@@ -49,8 +56,25 @@ pub fn save_training(
     for (key, value) in metadata {
         checkpoint.set_metadata(*key, value.clone());
     }
+    if let Some((tensor, value)) = checkpoint.first_non_finite() {
+        return Err(error(
+            path,
+            format!(
+                "not saved: at iteration {iteration}, `{tensor}` holds {value}; the previous \
+                 checkpoint (if any) is kept"
+            ),
+        ));
+    }
     checkpoint.save(path)
 }
+
+/// The iteration a training checkpoint reached (strictly read: a whole number).
+pub fn read_iteration(checkpoint: &Checkpoint) -> Result<u64, NnError> {
+    checkpoint.metadata_integer("iteration", 0..=MAX_ITERATION)
+}
+
+/// The largest iteration a checkpoint may record (2⁵³: exact in an f64, far beyond any run).
+pub const MAX_ITERATION: u64 = 1 << 53;
 
 /// The learner's name and settings, as checkpoint metadata.
 pub fn describe_learner(checkpoint: &mut Checkpoint, learner: &dyn Learner) {
@@ -91,13 +115,30 @@ pub fn restore(
 ) -> Result<(Box<dyn Learner>, MetaParams, Checkpoint), NnError> {
     let path = path.as_ref();
     let checkpoint = Checkpoint::load(path)?;
-    let mut learner = read_learner(&checkpoint, path, defaults)?;
+    let (learner, meta) = restore_from(&checkpoint, path, model, defaults)?;
+    Ok((learner, meta, checkpoint))
+}
+
+/// [`restore`] from a checkpoint already read (`path` names it in errors).
+pub fn restore_from(
+    checkpoint: &Checkpoint,
+    path: &Path,
+    model: &dyn Module,
+    defaults: &Settings,
+) -> Result<(Box<dyn Learner>, MetaParams), NnError> {
+    let mut learner = read_learner(checkpoint, path, defaults)?;
     let template = learner.init(model, DType::F32, &mut StdRng::seed_from_u64(0));
     let flat = checkpoint.params_like("meta", &template.flatten())?;
     learner
         .load_buffers(&checkpoint.params("buffers"))
         .map_err(|e| error(path, e))?;
-    Ok((learner, template.unflatten(&flat), checkpoint))
+    if let Some((tensor, value)) = checkpoint.first_non_finite() {
+        return Err(error(
+            path,
+            format!("`{tensor}` holds {value}: not a usable checkpoint"),
+        ));
+    }
+    Ok((learner, template.unflatten(&flat)))
 }
 
 /// "`name` (key=value, …)": a learner as messages name it.
@@ -114,10 +155,44 @@ pub fn resume_training(
     path: impl AsRef<Path>,
     trainer: &mut MetaTrainer,
 ) -> Result<(u64, Checkpoint), NnError> {
+    resume_training_with(path, trainer, &[], false)
+}
+
+/// [`resume_training`], also comparing the settings that define the run (`run`: key and value
+/// as this run would record them, e.g. `seed`, `ways`, `outer_lr`) with the checkpoint's
+/// metadata. Unless `allow_changes`, any difference — in `run` or in the learner's settings —
+/// is refused, each one named with both values. A different learner, or tensors of other
+/// shapes, are refused always.
+pub fn resume_training_with(
+    path: impl AsRef<Path>,
+    trainer: &mut MetaTrainer,
+    run: &[(&str, String)],
+    allow_changes: bool,
+) -> Result<(u64, Checkpoint), NnError> {
     let path = path.as_ref();
     let checkpoint = Checkpoint::load(path)?;
     let ours = trainer.learner.as_ref();
     let theirs = read_learner(&checkpoint, path, &Settings::default())?;
+    let mut changed = Vec::new();
+    if theirs.name() == ours.name() {
+        let settings = ours.settings();
+        let learner_run: Vec<(&str, String)> = settings
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.clone()))
+            .collect();
+        changed = run_differences(&checkpoint, &learner_run);
+    }
+    changed.extend(run_differences(&checkpoint, run));
+    if !changed.is_empty() && !allow_changes {
+        return Err(error(
+            path,
+            format!(
+                "was written by a run with other settings; {} (pass --allow-changed-settings to \
+                 resume anyway)",
+                changed.join("; ")
+            ),
+        ));
+    }
     let recorded: Vec<(String, String)> = ours
         .settings()
         .into_iter()
@@ -126,7 +201,7 @@ pub fn resume_training(
             (key, value.to_string())
         })
         .collect();
-    if theirs.name() != ours.name() || recorded != ours.settings() {
+    if theirs.name() != ours.name() || (recorded != ours.settings() && !allow_changes) {
         return Err(error(
             path,
             format!(
@@ -137,19 +212,22 @@ pub fn resume_training(
         ));
     }
     let flat = checkpoint.params_like("meta", &trainer.meta.flatten())?;
-    let iteration = checkpoint
-        .metadata("iteration")
-        .and_then(|v| v.parse::<u64>().ok())
-        .ok_or_else(|| error(path, "no readable `iteration` in the metadata".into()))?;
+    let iteration = read_iteration(&checkpoint)?;
+    if let Some((tensor, value)) = checkpoint.first_non_finite() {
+        return Err(error(
+            path,
+            format!("`{tensor}` holds {value}: cannot resume from it"),
+        ));
+    }
+    let state = checkpoint.params("optimizer");
+    nn::optim::check_state_against(&state, &trainer.meta.flatten())
+        .map_err(|e| error(path, e.to_string()))?;
     let previous_buffers = trainer.learner.buffers();
     trainer
         .learner
         .load_buffers(&checkpoint.params("buffers"))
         .map_err(|e| error(path, e))?;
-    if let Err(e) = trainer
-        .optimizer
-        .load_state(&checkpoint.params("optimizer"))
-    {
+    if let Err(e) = trainer.optimizer.load_state(&state) {
         trainer
             .learner
             .load_buffers(&previous_buffers)
@@ -160,4 +238,15 @@ pub fn resume_training(
     trainer.meta = trainer.meta.unflatten(&flat);
     trainer.iteration = iteration;
     Ok((iteration, checkpoint))
+}
+
+/// Each setting of `run` whose value differs from the checkpoint's metadata, as
+/// "`key`: checkpoint A, this run B".
+pub fn run_differences(checkpoint: &Checkpoint, run: &[(&str, String)]) -> Vec<String> {
+    run.iter()
+        .filter_map(|(key, ours)| {
+            let theirs = checkpoint.metadata(key).unwrap_or("(not recorded)");
+            (theirs != ours).then(|| format!("`{key}`: checkpoint {theirs}, this run {ours}"))
+        })
+        .collect()
 }

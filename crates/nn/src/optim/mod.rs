@@ -11,12 +11,14 @@ mod clip;
 mod rmsprop;
 mod schedule;
 mod sgd;
+mod state_check;
 
 pub use adam::Adam;
 pub use clip::clip_grad_norm;
 pub use rmsprop::RmsProp;
 pub use schedule::{Constant, Cosine, Schedule, StepDecay};
 pub use sgd::{Momentum, Sgd};
+pub use state_check::check_state_against;
 
 use autograd::Var;
 use tensor::{with_dtype, Element, Tensor};

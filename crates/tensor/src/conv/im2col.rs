@@ -47,6 +47,7 @@ pub(crate) struct Nchw<'a, T> {
 
 impl<'a, T: Element> Nchw<'a, T> {
     /// The view of a 4-d tensor (the caller has checked that it is 4-d).
+    #[track_caller]
     pub fn of(t: &'a Tensor) -> Self {
         Nchw {
             data: t.storage_slice::<T>(),
@@ -56,6 +57,7 @@ impl<'a, T: Element> Nchw<'a, T> {
     }
 
     /// The same view with its first `n` images skipped (image `n` becomes image 0).
+    #[track_caller]
     pub fn skip_images(self, n: usize) -> Self {
         Nchw {
             offset: self.offset + n * self.strides[0],
@@ -65,6 +67,7 @@ impl<'a, T: Element> Nchw<'a, T> {
 
     /// The storage offset of `[n, c, h, 0]`.
     #[inline]
+    #[track_caller]
     pub fn row_start(&self, n: usize, c: usize, h: usize) -> usize {
         self.offset + n * self.strides[0] + c * self.strides[1] + h * self.strides[2]
     }
@@ -118,6 +121,7 @@ impl Taps {
     /// slice, so `plane.get(offset)` reads it as "nothing there".
     pub const PADDING: usize = usize::MAX;
 
+    #[track_caller]
     pub fn new(g: &Geometry, row_stride: usize, col_stride: usize) -> Taps {
         let ((kh, kw), (out_h, out_w)) = (g.kernel_hw, g.out_hw);
         let ((s_h, s_w), (p_h, p_w)) = (g.stride, g.padding);
@@ -141,6 +145,7 @@ impl Taps {
 
     /// The offsets of kernel offset `tap = u·kw + v`, one per output position.
     #[inline]
+    #[track_caller]
     pub fn of(&self, tap: usize) -> &[usize] {
         &self.offsets[tap * self.plane..][..self.plane]
     }

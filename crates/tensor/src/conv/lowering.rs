@@ -67,6 +67,7 @@ pub(super) struct Chunks {
 }
 
 impl Chunks {
+    #[track_caller]
     pub fn new(g: &Geometry) -> Chunks {
         let batch = g.batch.max(1);
         let fewest = GEMM_MIN_COLS.div_ceil(g.out_plane().max(1)).min(batch);

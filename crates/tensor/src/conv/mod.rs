@@ -57,6 +57,7 @@ impl Conv2dParams {
     /// assert_eq!((p.stride, p.padding), ((2, 2), (1, 1)));
     /// assert_eq!(Conv2dParams::default(), Conv2dParams::new(1, 0));
     /// ```
+    #[track_caller]
     pub fn new(stride: usize, padding: usize) -> Self {
         Conv2dParams {
             stride: (stride, stride),
@@ -87,15 +88,18 @@ pub(crate) struct Geometry {
 
 impl Geometry {
     /// Rows of the im2col matrix: one per weight of an output channel, `C·kh·kw`.
+    #[track_caller]
     pub fn patch_len(&self) -> usize {
         self.in_channels * self.kernel_hw.0 * self.kernel_hw.1
     }
 
     /// Output positions per image, `Ho·Wo`.
+    #[track_caller]
     pub fn out_plane(&self) -> usize {
         self.out_hw.0 * self.out_hw.1
     }
 
+    #[track_caller]
     pub fn in_plane(&self) -> usize {
         self.in_hw.0 * self.in_hw.1
     }
@@ -232,6 +236,7 @@ impl Tensor {
     /// If an operand is not 4-d, the channel counts differ, a stride or kernel size is 0,
     /// the kernel is larger than the padded input, or the element types differ;
     /// [`Tensor::try_conv2d`] returns the error.
+    #[track_caller]
     pub fn conv2d(&self, weight: &Tensor, p: Conv2dParams) -> Tensor {
         or_panic(self.try_conv2d(weight, p))
     }
@@ -247,6 +252,7 @@ impl Tensor {
     ///     "conv2d: input [2, 3, 8, 8] and weight [4, 2, 3, 3]: input has 3 channels, weight expects 2"
     /// );
     /// ```
+    #[track_caller]
     pub fn try_conv2d(&self, weight: &Tensor, p: Conv2dParams) -> Result<Tensor> {
         const OP: &str = "conv2d";
         let operands = || {
@@ -290,6 +296,7 @@ impl Tensor {
     /// If an operand is not 4-d, `grad_out`'s channels are not the weight's output channels,
     /// the sizes do not match a convolution of a `input_hw` input (see [`Tensor::conv2d`]),
     /// or the element types differ; [`Tensor::try_conv2d_input_grad`] returns the error.
+    #[track_caller]
     pub fn conv2d_input_grad(
         grad_out: &Tensor,
         weight: &Tensor,
@@ -312,6 +319,7 @@ impl Tensor {
     ///      input 8×8 and kernel 3×3 give a 6×6 output, not 3×3"
     /// );
     /// ```
+    #[track_caller]
     pub fn try_conv2d_input_grad(
         grad_out: &Tensor,
         weight: &Tensor,
@@ -378,6 +386,7 @@ impl Tensor {
     /// If an operand is not 4-d, the batch sizes differ, the sizes do not match a
     /// convolution with a `kernel_hw` kernel (see [`Tensor::conv2d`]), or the element types
     /// differ; [`Tensor::try_conv2d_weight_grad`] returns the error.
+    #[track_caller]
     pub fn conv2d_weight_grad(
         grad_out: &Tensor,
         input: &Tensor,
@@ -402,6 +411,7 @@ impl Tensor {
     ///      batch sizes 3 and 2 differ"
     /// );
     /// ```
+    #[track_caller]
     pub fn try_conv2d_weight_grad(
         grad_out: &Tensor,
         input: &Tensor,

@@ -66,6 +66,7 @@ impl Tensor {
     /// # Panics
     /// If the list is empty, the axis is out of range, the element types differ, or a tensor's
     /// shape does not fit; [`Tensor::try_concat`] returns the error.
+    #[track_caller]
     pub fn concat(tensors: &[&Tensor], axis: isize) -> Tensor {
         or_panic(Tensor::try_concat(tensors, axis))
     }
@@ -83,6 +84,7 @@ impl Tensor {
     ///      they may differ only on axis 1"
     /// );
     /// ```
+    #[track_caller]
     pub fn try_concat(tensors: &[&Tensor], axis: isize) -> Result<Tensor> {
         let Some(first) = tensors.first() else {
             return Err(TensorError::shape(
@@ -125,6 +127,7 @@ impl Tensor {
     /// # Panics
     /// If the list is empty, the axis is out of range, the element types differ, or the
     /// shapes differ; [`Tensor::try_stack`] returns the error.
+    #[track_caller]
     pub fn stack(tensors: &[&Tensor], axis: isize) -> Tensor {
         or_panic(Tensor::try_stack(tensors, axis))
     }
@@ -141,6 +144,7 @@ impl Tensor {
     ///      stacked tensors need equal shapes"
     /// );
     /// ```
+    #[track_caller]
     pub fn try_stack(tensors: &[&Tensor], axis: isize) -> Result<Tensor> {
         let Some(first) = tensors.first() else {
             return Err(TensorError::shape(
@@ -182,11 +186,13 @@ impl Tensor {
     ///
     /// # Panics
     /// If `padding` does not have one pair per axis; [`Tensor::try_pad`] returns the error.
+    #[track_caller]
     pub fn pad(&self, padding: &[(usize, usize)]) -> Tensor {
         or_panic(self.try_pad(padding))
     }
 
     /// [`Tensor::pad`] returning an error instead of panicking.
+    #[track_caller]
     pub fn try_pad(&self, padding: &[(usize, usize)]) -> Result<Tensor> {
         if padding.len() != self.ndim() {
             return Err(TensorError::shape(

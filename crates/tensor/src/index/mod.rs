@@ -96,6 +96,7 @@ fn check_along_axis(
 /// # Errors
 /// If the axis counts differ, `index` does not fill `index_shape`, `index_shape` is larger
 /// than `shape` on an axis other than `axis`, or an index is not below `shape[axis]`.
+#[track_caller]
 pub fn gather_flat_indices(
     shape: &[usize],
     axis: usize,
@@ -155,6 +156,7 @@ pub fn gather_flat_indices(
 ///
 /// # Errors
 /// If `axis` is out of range or an index is not below `shape[axis]`.
+#[track_caller]
 pub fn index_select_flat_indices(
     shape: &[usize],
     axis: usize,
@@ -213,6 +215,7 @@ impl Tensor {
     /// # Panics
     /// If `flat_indices.len()` is not the element count of `shape`, or an index is not below
     /// `self.numel()`; [`Tensor::try_take`] returns the error.
+    #[track_caller]
     pub fn take(&self, flat_indices: &[usize], shape: &[usize]) -> Tensor {
         or_panic(self.try_take(flat_indices, shape))
     }
@@ -227,6 +230,7 @@ impl Tensor {
     ///     "take: flat index 6 (position 0) is out of range for 6 elements of shape [2, 3]"
     /// );
     /// ```
+    #[track_caller]
     pub fn try_take(&self, flat_indices: &[usize], shape: &[usize]) -> Result<Tensor> {
         check_count("take", "indices", flat_indices.len(), shape)?;
         check_flat("take", flat_indices, self.shape())?;
@@ -247,11 +251,13 @@ impl Tensor {
     /// # Panics
     /// If `flat_indices.len()` is not `self.numel()`, or an index is not below the element
     /// count of `shape`; [`Tensor::try_scatter_add`] returns the error.
+    #[track_caller]
     pub fn scatter_add(&self, flat_indices: &[usize], shape: &[usize]) -> Tensor {
         or_panic(self.try_scatter_add(flat_indices, shape))
     }
 
     /// [`Tensor::scatter_add`] returning an error instead of panicking.
+    #[track_caller]
     pub fn try_scatter_add(&self, flat_indices: &[usize], shape: &[usize]) -> Result<Tensor> {
         check_count("scatter_add", "indices", flat_indices.len(), self.shape())?;
         check_flat("scatter_add", flat_indices, shape)?;
@@ -272,11 +278,13 @@ impl Tensor {
     ///
     /// # Panics
     /// On the errors of [`gather_flat_indices`]; [`Tensor::try_gather`] returns them.
+    #[track_caller]
     pub fn gather(&self, axis: isize, index: &[usize], index_shape: &[usize]) -> Tensor {
         or_panic(self.try_gather(axis, index, index_shape))
     }
 
     /// [`Tensor::gather`] returning an error instead of panicking.
+    #[track_caller]
     pub fn try_gather(
         &self,
         axis: isize,
@@ -302,11 +310,13 @@ impl Tensor {
     /// # Panics
     /// If `axis` is out of range or an index is not below its size;
     /// [`Tensor::try_index_select`] returns the error.
+    #[track_caller]
     pub fn index_select(&self, axis: isize, indices: &[usize]) -> Tensor {
         or_panic(self.try_index_select(axis, indices))
     }
 
     /// [`Tensor::index_select`] returning an error instead of panicking.
+    #[track_caller]
     pub fn try_index_select(&self, axis: isize, indices: &[usize]) -> Result<Tensor> {
         let axis = normalize_axis("index_select", axis, self.ndim())?;
         let flat = index_select_flat_indices(self.shape(), axis, indices)?;
@@ -326,6 +336,7 @@ impl Tensor {
     /// # Panics
     /// If a label is not below `classes`, naming the label and the class count;
     /// [`Tensor::try_one_hot`] returns the error.
+    #[track_caller]
     pub fn one_hot(labels: &[usize], classes: usize, dtype: DType) -> Tensor {
         or_panic(Tensor::try_one_hot(labels, classes, dtype))
     }
@@ -337,6 +348,7 @@ impl Tensor {
     /// let err = Tensor::try_one_hot(&[1, 3], 3, DType::F32).unwrap_err();
     /// assert_eq!(err.to_string(), "one_hot: label 3 (position 1) is out of range for 3 classes");
     /// ```
+    #[track_caller]
     pub fn try_one_hot(labels: &[usize], classes: usize, dtype: DType) -> Result<Tensor> {
         if let Some(k) = labels.iter().position(|&l| l >= classes) {
             return Err(TensorError::index(

@@ -40,6 +40,7 @@ pub struct MatRef<'a, T> {
 }
 
 impl<'a, T: Element> MatRef<'a, T> {
+    #[track_caller]
     pub fn new(
         data: &'a [T],
         rows: usize,
@@ -65,6 +66,7 @@ impl<'a, T: Element> MatRef<'a, T> {
     ///
     /// # Panics
     /// If the block does not fit in `self`.
+    #[track_caller]
     pub fn submatrix(self, row: usize, col: usize, rows: usize, cols: usize) -> Self {
         assert!(
             row + rows <= self.rows && col + cols <= self.cols,
@@ -88,12 +90,14 @@ impl<'a, T: Element> MatRef<'a, T> {
 
     /// Whether every entry's index `i·row_stride + j·col_stride` lies inside `data` (and is
     /// computed without overflow).
+    #[track_caller]
     pub fn fits(&self) -> bool {
         span(self.rows, self.cols, self.row_stride, self.col_stride)
             .is_some_and(|len| len <= self.data.len())
     }
 
     /// The transpose, as a view (strides swapped).
+    #[track_caller]
     pub fn t(self) -> Self {
         MatRef::new(
             self.data,
@@ -115,6 +119,7 @@ pub struct MatMut<'a, T> {
 }
 
 impl<'a, T: Element> MatMut<'a, T> {
+    #[track_caller]
     pub fn new(data: &'a mut [T], rows: usize, cols: usize, row_stride: usize) -> Self {
         MatMut {
             data,
@@ -126,6 +131,7 @@ impl<'a, T: Element> MatMut<'a, T> {
 
     /// Whether every entry's index `i·row_stride + j` lies inside `data` (and is computed
     /// without overflow).
+    #[track_caller]
     pub fn fits(&self) -> bool {
         span(self.rows, self.cols, self.row_stride, 1).is_some_and(|len| len <= self.data.len())
     }
@@ -157,6 +163,7 @@ fn span(rows: usize, cols: usize, row_stride: usize, col_stride: usize) -> Optio
 /// If the dimensions do not agree (`a.cols == b.rows`, `c` is `a.rows × b.cols`), if the
 /// rows of `c` overlap (`c.row_stride < c.cols` with more than one row), or if an
 /// operand's data is too short for its shape and strides.
+#[track_caller]
 pub fn gemm<T: Element>(a: MatRef<T>, b: MatRef<T>, c: MatMut<T>, accumulate: bool) {
     assert!(
         a.cols == b.rows && c.rows == a.rows && c.cols == b.cols,

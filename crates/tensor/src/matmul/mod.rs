@@ -61,6 +61,7 @@ impl Tensor {
     /// # Panics
     /// If an operand has fewer than 2 axes, the inner dimensions differ, the batch axes do
     /// not broadcast, or the element types differ; [`Tensor::try_matmul`] returns the error.
+    #[track_caller]
     pub fn matmul(&self, other: &Tensor) -> Tensor {
         or_panic(self.try_matmul(other))
     }
@@ -72,6 +73,7 @@ impl Tensor {
     /// let err = Tensor::ones(&[3, 4], DType::F32).try_matmul(&Tensor::ones(&[5, 2], DType::F32));
     /// assert_eq!(err.unwrap_err().to_string(), "matmul: [3, 4] × [5, 2]: inner dimensions 4 and 5 differ");
     /// ```
+    #[track_caller]
     pub fn try_matmul(&self, other: &Tensor) -> Result<Tensor> {
         self.same_dtype("matmul", other)?;
         let (a, b) = (self, other);
@@ -129,12 +131,14 @@ impl<'a> BatchOffsets<'a> {
     }
 
     /// True when every batch reads the same matrix (a broadcast operand).
+    #[track_caller]
     fn shared(&self) -> bool {
         self.strides.iter().all(|&stride| stride == 0)
     }
 
     /// True when the batches' matrices of `rows` rows, `row_stride` apart, follow one another
     /// at that same stride: the whole batch then reads as one matrix of `count · rows` rows.
+    #[track_caller]
     fn stacks_rows(&self, rows: usize, row_stride: usize) -> bool {
         let mut expected = rows * row_stride;
         for (&size, &stride) in self.batch.iter().zip(&self.strides).rev() {
@@ -150,6 +154,7 @@ impl<'a> BatchOffsets<'a> {
     }
 
     /// The storage offset of batch number `flat` (row-major over the batch shape).
+    #[track_caller]
     fn at(&self, flat: usize) -> usize {
         let (mut offset, mut rest) = (self.offset, flat);
         for (&size, &stride) in self.batch.iter().zip(&self.strides).rev() {
@@ -216,6 +221,7 @@ pub(crate) mod testing {
     use rand::{Rng, SeedableRng};
 
     /// `len` random entries in `[-1, 1)`.
+    #[track_caller]
     pub fn random<T: Element>(len: usize, seed: u64) -> Vec<T> {
         let mut rng = StdRng::seed_from_u64(seed);
         (0..len)
@@ -226,6 +232,7 @@ pub(crate) mod testing {
     /// Runs `product` on an `m × k` by `k × n` product, with B row-major or stored
     /// transposed, and checks C (row-major) against the naive sum in f64, to within
     /// `(k + 2)·ε·Σ_p |a_ip·b_pj|`.
+    #[track_caller]
     pub fn check<T: Element>(
         (m, k, n): (usize, usize, usize),
         b_transposed: bool,

@@ -69,6 +69,7 @@ impl Tensor {
     ///
     /// # Panics
     /// As [`Tensor::max_pool2d`]; [`Tensor::try_avg_pool2d`] returns the error.
+    #[track_caller]
     pub fn avg_pool2d(
         &self,
         kernel: (usize, usize),
@@ -79,6 +80,7 @@ impl Tensor {
     }
 
     /// [`Tensor::avg_pool2d`] returning an error instead of panicking.
+    #[track_caller]
     pub fn try_avg_pool2d(
         &self,
         kernel: (usize, usize),
@@ -112,6 +114,7 @@ impl Tensor {
     /// # Panics
     /// As [`Tensor::avg_pool2d`] for `input_shape`, or if `grad_out` is not the shape that
     /// pooling gives; [`Tensor::try_avg_pool2d_backward`] returns the error.
+    #[track_caller]
     pub fn avg_pool2d_backward(
         grad_out: &Tensor,
         input_shape: &[usize],
@@ -129,6 +132,7 @@ impl Tensor {
     }
 
     /// [`Tensor::avg_pool2d_backward`] returning an error instead of panicking.
+    #[track_caller]
     pub fn try_avg_pool2d_backward(
         grad_out: &Tensor,
         input_shape: &[usize],

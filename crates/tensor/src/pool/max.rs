@@ -131,6 +131,7 @@ impl Tensor {
     /// If the input is not 4-d, a kernel size or stride is 0, the kernel is larger than the
     /// padded input or the padding is not smaller than the kernel;
     /// [`Tensor::try_max_pool2d`] returns the error.
+    #[track_caller]
     pub fn max_pool2d(
         &self,
         kernel: (usize, usize),
@@ -152,6 +153,7 @@ impl Tensor {
     ///      an input element"
     /// );
     /// ```
+    #[track_caller]
     pub fn try_max_pool2d(
         &self,
         kernel: (usize, usize),
@@ -176,6 +178,7 @@ impl Tensor {
     ///
     /// # Panics
     /// As [`Tensor::max_pool2d`]; [`Tensor::try_max_pool2d_with_indices`] returns the error.
+    #[track_caller]
     pub fn max_pool2d_with_indices(
         &self,
         kernel: (usize, usize),
@@ -186,6 +189,7 @@ impl Tensor {
     }
 
     /// [`Tensor::max_pool2d_with_indices`] returning an error instead of panicking.
+    #[track_caller]
     pub fn try_max_pool2d_with_indices(
         &self,
         kernel: (usize, usize),
@@ -222,6 +226,7 @@ impl Tensor {
     /// If a shape is not 4-d, their batch or channel sizes differ, there is not one index
     /// per element of `grad_out`, or an index lies outside its output's `(n, c)` plane;
     /// [`Tensor::try_max_pool2d_backward`] returns the error.
+    #[track_caller]
     pub fn max_pool2d_backward(
         grad_out: &Tensor,
         indices: &[usize],
@@ -235,6 +240,7 @@ impl Tensor {
     }
 
     /// [`Tensor::max_pool2d_backward`] returning an error instead of panicking.
+    #[track_caller]
     pub fn try_max_pool2d_backward(
         grad_out: &Tensor,
         indices: &[usize],
@@ -277,11 +283,13 @@ impl Tensor {
     /// # Panics
     /// As [`Tensor::max_pool2d_backward`] (with `self` as the input);
     /// [`Tensor::try_max_pool2d_gather`] returns the error.
+    #[track_caller]
     pub fn max_pool2d_gather(&self, indices: &[usize], out_shape: &[usize]) -> Tensor {
         or_panic(self.try_max_pool2d_gather(indices, out_shape))
     }
 
     /// [`Tensor::max_pool2d_gather`] returning an error instead of panicking.
+    #[track_caller]
     pub fn try_max_pool2d_gather(&self, indices: &[usize], out_shape: &[usize]) -> Result<Tensor> {
         const OP: &str = "max_pool2d_gather";
         let operands = || {

@@ -97,23 +97,29 @@ impl Pool {
         })
     }
 
+    #[track_caller]
     fn planes(&self) -> usize {
         self.batch * self.channels
     }
+    #[track_caller]
     fn in_plane(&self) -> usize {
         self.in_hw.0 * self.in_hw.1
     }
+    #[track_caller]
     fn out_plane(&self) -> usize {
         self.out_hw.0 * self.out_hw.1
     }
+    #[track_caller]
     fn in_shape(&self) -> [usize; 4] {
         [self.batch, self.channels, self.in_hw.0, self.in_hw.1]
     }
+    #[track_caller]
     fn out_shape(&self) -> [usize; 4] {
         [self.batch, self.channels, self.out_hw.0, self.out_hw.1]
     }
 
     /// The input rows of output row `i`'s window, without the padding (never empty).
+    #[track_caller]
     fn rows(&self, i: usize) -> Range<usize> {
         span(
             i,
@@ -123,6 +129,7 @@ impl Pool {
             self.in_hw.0,
         )
     }
+    #[track_caller]
     fn cols(&self, j: usize) -> Range<usize> {
         span(
             j,
@@ -133,6 +140,7 @@ impl Pool {
         )
     }
 
+    #[track_caller]
     fn parallel(&self) -> bool {
         crate::parallel::split(
             self.planes() > 1 && self.planes() * self.in_plane() >= PARALLEL_MIN_ELEMENTS,

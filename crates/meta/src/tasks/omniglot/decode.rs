@@ -32,7 +32,13 @@ pub const IMAGE_PIXELS: usize = IMAGE_SIZE * IMAGE_SIZE;
 /// type other than 1- or 8-bit grayscale, a size other than 105×105.
 pub fn load_image(path: &Path) -> Result<Vec<f32>> {
     let bytes = std::fs::read(path).map_err(io_error(path))?;
-    let intensity = decode_gray(&bytes, path, SOURCE_SIZE as u32)?;
+    decode_image(&bytes, path)
+}
+
+/// [`load_image`] on the bytes of a file (named `path` in errors): decodes, validates and
+/// shrinks one image. Any bytes give an image or an error, never a panic (it is fuzzed).
+pub fn decode_image(bytes: &[u8], path: &Path) -> Result<Vec<f32>> {
+    let intensity = decode_gray(bytes, path, SOURCE_SIZE as u32)?;
     let ink: Vec<f32> = intensity.iter().map(|&value| 1.0 - value).collect();
     Ok(resize_area(&ink, SOURCE_SIZE, IMAGE_SIZE))
 }

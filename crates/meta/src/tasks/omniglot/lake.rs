@@ -89,10 +89,13 @@ pub fn read_runs(folder: &Path) -> Result<Vec<Run>> {
         .collect()
 }
 
-fn read_run(folder: &Path, name: &str) -> Result<Run> {
-    let run = folder.join(name);
-    let labels_path = run.join("class_labels.txt");
-    let text = std::fs::read_to_string(&labels_path).map_err(io_error(&labels_path))?;
+/// The class of each test item of run `name`, from the text of its `class_labels.txt` (named
+/// `labels_path` in errors): `labels[k]` is the training class (0-based) of `itemK+1`.
+///
+/// Errors name the file and line: a line not of the form
+/// `runNN/test/itemMM.png runNN/training/classKK.png`, another run's name, a number outside
+/// 01..20, an item labelled twice or not at all.
+pub fn parse_class_labels(text: &str, name: &str, labels_path: &Path) -> Result<Vec<usize>> {
     let mut labels: Vec<Option<usize>> = vec![None; WAYS];
     for (number, line) in text
         .lines()
@@ -100,7 +103,7 @@ fn read_run(folder: &Path, name: &str) -> Result<Run> {
         .filter(|(_, l)| !l.trim().is_empty())
     {
         let malformed = |message: String| OmniglotError::Malformed {
-            path: labels_path.clone(),
+            path: labels_path.to_path_buf(),
             line: number + 1,
             message,
         };
@@ -126,12 +129,20 @@ fn read_run(folder: &Path, name: &str) -> Result<Run> {
         .enumerate()
         .map(|(i, label)| {
             label.ok_or_else(|| OmniglotError::Malformed {
-                path: labels_path.clone(),
+                path: labels_path.to_path_buf(),
                 line: text.lines().count(),
                 message: format!("no label for item{:02}", i + 1),
             })
         })
         .collect::<Result<Vec<usize>>>()?;
+    Ok(labels)
+}
+
+fn read_run(folder: &Path, name: &str) -> Result<Run> {
+    let run = folder.join(name);
+    let labels_path = run.join("class_labels.txt");
+    let text = std::fs::read_to_string(&labels_path).map_err(io_error(&labels_path))?;
+    let labels = parse_class_labels(&text, name, &labels_path)?;
 
     let images = |subfolder: &str, stem: &str| -> Result<Vec<f32>> {
         let mut pixels = Vec::with_capacity(WAYS * IMAGE_PIXELS);

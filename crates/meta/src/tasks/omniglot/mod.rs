@@ -36,7 +36,7 @@ mod split;
 
 pub use cache::CacheStatus;
 pub use dataset::{Character, Omniglot};
-pub use decode::{load_image, resize_area, IMAGE_PIXELS, IMAGE_SIZE, SOURCE_SIZE};
+pub use decode::{decode_image, load_image, resize_area, IMAGE_PIXELS, IMAGE_SIZE, SOURCE_SIZE};
 pub use distort::Distortion;
 pub use error::{OmniglotError, Result};
 pub use sampler::{Episode, Sampler};

@@ -14,7 +14,7 @@ learners=("$@")
 for learner in "${learners[@]}"; do
     for shots in 5 10 20; do
         out=runs/table/$learner-k$shots
-        mkdir -p "$out"
+        rm -rf "$out" && mkdir -p "$out"
         start=$(date +%s)
         target/release/examples/metasgd_sinusoid --algo "$learner" --shots "$shots" \
             --shifted-eval --out "$out" > "$out/log.txt" 2>&1

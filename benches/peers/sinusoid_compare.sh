@@ -25,7 +25,7 @@ impls=(ours jax torch-vmap torch-loop)
 run_one() {
     local impl=$1 t=$2 cores=$3 iters
     if [ "$impl" = ours ]; then
-        measure "$cores" 'throughput: [0-9.]+' "$ours_bin" --iters 6000 --eval-tasks 2 --threads "$t" --out "$out/run"
+        measure "$cores" 'throughput: [0-9.]+' "$ours_bin" --iters 6000 --eval-tasks 2 --threads "$t" --overwrite --out "$out/run"
     else
         iters=600; [ "$impl" = torch-vmap ] && iters=200; [ "$impl" = torch-loop ] && iters=40
         measure "$cores" "$impl: [0-9.]+" python3 benches/peers/sinusoid_peers.py "$impl" --iters "$iters" --threads "$t"

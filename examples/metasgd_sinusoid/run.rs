@@ -8,7 +8,7 @@ use std::time::Instant;
 use autograd::Var;
 use indicatif::{ProgressBar, ProgressStyle};
 use meta::{
-    registry, sinusoid_eval_tasks, task_seed, Estimate, Execution, Learner, MetaParams,
+    registry, sinusoid_eval_tasks, task_seed, Cluster, Estimate, Execution, Learner, MetaParams,
     MetaTrainer, RateInit, Settings, Sinusoid, Tape, Tasks,
 };
 use nn::optim::{Constant, Cosine, Schedule};
@@ -83,7 +83,10 @@ fn prepare_output(dir: &Path) -> Result<(), String> {
     std::fs::remove_file(&probe).map_err(fail)
 }
 
-pub fn run(args: &Args) -> Result<(), String> {
+/// Trains and evaluates as one process, or as one rank of `cluster`: every rank takes the same
+/// steps and evaluates its share of the tasks; rank 0 alone writes files (and its standard
+/// output is the only one shown).
+pub fn run(args: &Args, cluster: &dyn Cluster) -> Result<(), String> {
     let model = mlp(&[1, 40, 40, 1], Activation::Relu);
     let tasks = family(args);
     let defaults = defaults(&args.learner.algo, args.iters);
@@ -96,8 +99,10 @@ pub fn run(args: &Args) -> Result<(), String> {
             meta::restore(path, &model, &defaults).map_err(|e| e.to_string())?;
         (learner, meta, None)
     } else {
-        prepare_output(&args.out)?;
-        let (learner, meta, throughput) = train(args, &defaults, &tasks)?;
+        if cluster.rank() == 0 {
+            prepare_output(&args.out)?;
+        }
+        let (learner, meta, throughput) = train(args, &defaults, &tasks, cluster)?;
         (learner, meta, Some(throughput))
     };
     let learner = learner.as_ref();
@@ -108,14 +113,16 @@ pub fn run(args: &Args) -> Result<(), String> {
         .iter()
         .map(|t| before_adaptation(learner, t))
         .collect();
-    let before = meta::evaluate_tasks(&model, learner, &meta, 0, &prior_tasks);
-    let after = meta::evaluate_tasks(&model, learner, &meta, steps, &eval_tasks);
+    let before = meta::evaluate_tasks_among(cluster, &model, learner, &meta, 0, &prior_tasks);
+    let after = meta::evaluate_tasks_among(cluster, &model, learner, &meta, steps, &eval_tasks);
     let (before, after) = (Estimate::of(&before), Estimate::of(&after));
     println!(
         "eval mse before adaptation: {:.3} ± {:.3}",
         before.mean, before.ci95
     );
-    if let Some(scores) = meta::evaluate_uncertainty(&model, learner, &meta, &eval_tasks) {
+    if let Some(scores) =
+        meta::evaluate_uncertainty_among(cluster, &model, learner, &meta, &eval_tasks)
+    {
         let nll = Estimate::of(&scores.iter().map(|s| s.nll).collect::<Vec<_>>());
         let inside = Estimate::of(&scores.iter().map(|s| s.inside_2sigma).collect::<Vec<_>>());
         println!(
@@ -126,7 +133,7 @@ pub fn run(args: &Args) -> Result<(), String> {
             100.0 * inside.ci95
         );
     }
-    if !args.eval_only {
+    if !args.eval_only && cluster.rank() == 0 {
         let figure = args.out.join("tasks.svg");
         std::fs::write(
             &figure,
@@ -142,7 +149,7 @@ pub fn run(args: &Args) -> Result<(), String> {
         println!("figure: {}", figure.display());
     }
     if args.shifted_eval {
-        shifted_eval(args, &model, learner, &meta, &eval_tasks);
+        shifted_eval(args, &model, learner, &meta, &eval_tasks, cluster);
     }
     if let Some(throughput) = throughput {
         println!("throughput: {throughput:.0} meta-iters/s");
@@ -158,7 +165,9 @@ fn train(
     args: &Args,
     defaults: &Settings,
     tasks: &Sinusoid,
+    cluster: &dyn Cluster,
 ) -> Result<(Box<dyn Learner>, MetaParams, f64), String> {
+    let root = cluster.rank() == 0;
     let settings = args.learner.settings(defaults.clone());
     let learner = registry::build(&args.learner.algo, &settings)?;
     let mut trainer = MetaTrainer::new(
@@ -172,8 +181,12 @@ fn train(
         &mut StdRng::seed_from_u64(args.seed),
     );
     let curve_path = args.out.join("curve.csv");
-    let curve = File::create(&curve_path).map_err(|e| format!("{}: {e}", curve_path.display()))?;
-    let mut curve = BufWriter::new(curve);
+    let mut curve: Box<dyn Write> = match root {
+        true => Box::new(BufWriter::new(
+            File::create(&curve_path).map_err(|e| format!("{}: {e}", curve_path.display()))?,
+        )),
+        false => Box::new(std::io::sink()),
+    };
     writeln!(curve, "iteration,meta_loss").map_err(|e| e.to_string())?;
 
     let iters = args.iters as usize;
@@ -193,13 +206,12 @@ fn train(
             .optimizer
             .set_learning_rate(schedule.learning_rate(iteration - 1));
         // Each iteration's tasks come from their own seed, drawn inside the parallel jobs.
-        let loss = trainer
-            .step_on(Tasks::Drawn {
-                source: tasks,
-                count: args.meta_batch as usize,
-                seed: task_seed(args.seed, iteration),
-            })
-            .meta_loss;
+        let batch = Tasks::Drawn {
+            source: tasks,
+            count: args.meta_batch as usize,
+            seed: task_seed(args.seed, iteration),
+        };
+        let loss = trainer.step_among(batch, cluster).meta_loss;
         writeln!(curve, "{iteration},{loss:.6}").map_err(|e| e.to_string())?;
         // Exponential moving average over ~100 iterations, for display.
         recent = if iteration == 1 {
@@ -217,6 +229,10 @@ fn train(
         "trained {iters} meta-iterations in {seconds:.1} s; learning curve: {}",
         curve_path.display()
     );
+    let (exchange, sent) = (cluster.exchange_time(), cluster.bytes_sent());
+    if let Some(line) = distributed::communication(cluster, exchange, sent, iters as u64) {
+        println!("{line}");
+    }
 
     let checkpoint_path = args.out.join("checkpoint.safetensors");
     let metadata = [
@@ -224,8 +240,10 @@ fn train(
         ("seed", args.seed.to_string()),
         ("family", format!("{:?}", args.family).to_lowercase()),
     ];
-    meta::save_training(&checkpoint_path, &trainer, iters as u64, &metadata)
-        .map_err(|e| e.to_string())?;
+    if root {
+        meta::save_training(&checkpoint_path, &trainer, iters as u64, &metadata)
+            .map_err(|e| e.to_string())?;
+    }
     println!("checkpoint: {}", checkpoint_path.display());
     Ok((trainer.learner, trainer.meta, throughput))
 }
@@ -287,6 +305,7 @@ fn shifted_eval(
     learner: &dyn Learner,
     meta: &MetaParams,
     familiar: &[meta::Task],
+    cluster: &dyn Cluster,
 ) {
     let training = family(args);
     let pi = std::f64::consts::PI;
@@ -307,7 +326,8 @@ fn shifted_eval(
         ),
     ];
     let report = |label: &str, tasks: &[meta::Task]| {
-        let mse = Estimate::of(&meta::evaluate_tasks(
+        let mse = Estimate::of(&meta::evaluate_tasks_among(
+            cluster,
             model,
             learner,
             meta,

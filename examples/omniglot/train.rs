@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use meta::omniglot::{Distortion, Sampler};
-use meta::{registry, task_seed, Estimate, Execution, MetaTrainer, TaskSource, Tasks};
+use meta::{registry, task_seed, Cluster, Estimate, Execution, MetaTrainer, TaskSource, Tasks};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use tensor::DType;
@@ -14,11 +14,13 @@ use tensor::DType;
 use crate::setup;
 use crate::{EpisodeArgs, TrainArgs};
 
-pub fn run(args: &TrainArgs) -> Result<(), String> {
+/// Trains as one process, or as one rank of `cluster`: every rank takes the same steps, rank 0
+/// alone writes files (its standard output is the only one shown).
+pub fn run(args: &TrainArgs, cluster: &dyn Cluster) -> Result<(), String> {
     let out = &args.out;
     std::fs::create_dir_all(out)
         .map_err(|e| format!("cannot create output folder {}: {e}", out.display()))?;
-    let data = setup::load(&args.data, out)?;
+    let data = setup::load_in_turn(&args.data, out, cluster)?;
     let setup::Classes {
         train: train_classes,
         validation: validation_classes,
@@ -87,13 +89,19 @@ pub fn run(args: &TrainArgs) -> Result<(), String> {
 
     let checkpoint_path = out.join("checkpoint.safetensors");
     let curve_path = out.join("curve.csv");
-    let mut curve = OpenOptions::new()
-        .create(true)
-        .append(start > 0)
-        .write(true)
-        .truncate(start == 0)
-        .open(&curve_path)
-        .map_err(|e| format!("{}: {e}", curve_path.display()))?;
+    let root = cluster.rank() == 0;
+    let mut curve: Box<dyn Write> = match root {
+        true => Box::new(
+            OpenOptions::new()
+                .create(true)
+                .append(start > 0)
+                .write(true)
+                .truncate(start == 0)
+                .open(&curve_path)
+                .map_err(|e| format!("{}: {e}", curve_path.display()))?,
+        ),
+        false => Box::new(std::io::sink()),
+    };
     if start == 0 {
         writeln!(curve, "iteration,meta_loss,query_accuracy").map_err(|e| e.to_string())?;
     }
@@ -114,14 +122,20 @@ pub fn run(args: &TrainArgs) -> Result<(), String> {
     let (mut recent_loss, mut recent_accuracy) = (f64::NAN, f64::NAN);
     // Time spent in meta-steps alone (validation and checkpoints excluded), for the throughput.
     let mut stepping = std::time::Duration::ZERO;
+    // Of which exchanging chunk gradients with the other ranks, and the bytes this rank sent.
+    let (mut exchange, mut sent) = (std::time::Duration::ZERO, 0);
     for iteration in start + 1..=args.iters {
         let step_started = Instant::now();
-        let report = trainer.step_on(Tasks::Drawn {
+        let exchanged = (cluster.exchange_time(), cluster.bytes_sent());
+        let tasks = Tasks::Drawn {
             source: &train_tasks,
             count: args.meta_batch,
             seed: task_seed(args.seed, iteration as usize),
-        });
+        };
+        let report = trainer.step_among(tasks, cluster);
         stepping += step_started.elapsed();
+        exchange += cluster.exchange_time() - exchanged.0;
+        sent += cluster.bytes_sent() - exchanged.1;
         let accuracy = report.query_accuracy.unwrap_or(f64::NAN);
         writeln!(curve, "{iteration},{:.6},{accuracy:.4}", report.meta_loss)
             .map_err(|e| e.to_string())?;
@@ -140,12 +154,12 @@ pub fn run(args: &TrainArgs) -> Result<(), String> {
         progress.update(iteration, recent_loss, recent_accuracy, started);
 
         let last = iteration == args.iters;
-        if last || iteration.is_multiple_of(args.checkpoint_every) {
+        if root && (last || iteration.is_multiple_of(args.checkpoint_every)) {
             meta::save_training(&checkpoint_path, &trainer, iteration, &metadata())
                 .map_err(|e| e.to_string())?;
         }
         if last || (args.eval_every > 0 && iteration.is_multiple_of(args.eval_every)) {
-            let accuracy = validate(&trainer, &validation_tasks, args.eval_tasks);
+            let accuracy = validate(&trainer, &validation_tasks, args.eval_tasks, cluster);
             progress.println(format!(
                 "iteration {iteration}: validation accuracy {:.1}% ± {:.1}% ({} tasks)",
                 100.0 * accuracy.mean,
@@ -165,15 +179,19 @@ pub fn run(args: &TrainArgs) -> Result<(), String> {
         "throughput: {:.3} meta-iters/s (meta-steps only)",
         done as f64 / stepping.as_secs_f64()
     );
+    if let Some(line) = distributed::communication(cluster, exchange, sent, done) {
+        println!("{line}");
+    }
     Ok(())
 }
 
 /// Accuracy on `count` validation tasks (always the same ones), adapting as in training.
-fn validate(trainer: &MetaTrainer, tasks: &Sampler, count: usize) -> Estimate {
+fn validate(trainer: &MetaTrainer, tasks: &Sampler, count: usize, cluster: &dyn Cluster) -> Estimate {
     let tasks: Vec<_> = (0..count)
         .map(|k| tasks.sample(&mut StdRng::seed_from_u64(task_seed(0xE7A1, k))))
         .collect();
-    Estimate::of(&meta::evaluate_tasks(
+    Estimate::of(&meta::evaluate_tasks_among(
+        cluster,
         trainer.model.as_ref(),
         trainer.learner.as_ref(),
         &trainer.meta,

@@ -97,6 +97,11 @@ impl Cluster for MpiCluster {
         let _serial = self.calls.lock().unwrap_or_else(|e| e.into_inner());
         let started = Instant::now();
         let world = SimpleCommunicator::world();
+        // NOTE: an empty Rust slice points at address 1 (dangling, aligned for bytes), which is
+        // also the value of Open MPI's `MPI_IN_PLACE`: an empty send or receive buffer would be
+        // read as "in place". So every part travels with one leading byte, and no buffer is
+        // ever empty.
+        let mine = [&[0xA5][..], mine].concat();
         let length = Count::try_from(mine.len()).unwrap_or_else(|_| {
             panic!(
                 "all_gather: {} bytes is more than MPI counts in one message",
@@ -117,7 +122,7 @@ impl Cluster for MpiCluster {
         let mut all = vec![0u8; total];
         {
             let mut partition = PartitionMut::new(&mut all[..], &lengths[..], &offsets[..]);
-            world.all_gather_varcount_into(mine, &mut partition);
+            world.all_gather_varcount_into(&mine[..], &mut partition);
         }
         let elapsed = started.elapsed().as_nanos() as u64;
         self.exchange_nanos.fetch_add(elapsed, Ordering::Relaxed);
@@ -126,7 +131,7 @@ impl Cluster for MpiCluster {
         lengths
             .iter()
             .zip(&offsets)
-            .map(|(&n, &at)| all[at as usize..(at + n) as usize].to_vec())
+            .map(|(&n, &at)| all[at as usize + 1..(at + n) as usize].to_vec())
             .collect()
     }
 

@@ -175,12 +175,18 @@ fn main() {
     let cluster = session.cluster();
     // Each subcommand runs on the worker threads, so a meta-step starts its first task on
     // the thread that runs the loop (`meta::training::threads`).
-    let result = processes::agree(cluster, &cli.command).and_then(|()| match &cli.command {
-        Command::Train(args) => meta::run_on_pool(args.threads, || train::run(args, cluster)),
-        Command::Eval(args) => meta::run_on_pool(args.threads, || evaluate::eval(args, cluster)),
-        Command::Lake(args) => meta::run_on_pool(args.threads, || evaluate::lake(args, cluster)),
-    }
-    .and_then(|result| result));
+    let result = processes::agree(cluster, &cli.command).and_then(|()| {
+        match &cli.command {
+            Command::Train(args) => meta::run_on_pool(args.threads, || train::run(args, cluster)),
+            Command::Eval(args) => {
+                meta::run_on_pool(args.threads, || evaluate::eval(args, cluster))
+            }
+            Command::Lake(args) => {
+                meta::run_on_pool(args.threads, || evaluate::lake(args, cluster))
+            }
+        }
+        .and_then(|result| result)
+    });
     if let Err(message) = result {
         session.fail(&message);
     }

@@ -186,7 +186,12 @@ pub fn run(args: &TrainArgs, cluster: &dyn Cluster) -> Result<(), String> {
 }
 
 /// Accuracy on `count` validation tasks (always the same ones), adapting as in training.
-fn validate(trainer: &MetaTrainer, tasks: &Sampler, count: usize, cluster: &dyn Cluster) -> Estimate {
+fn validate(
+    trainer: &MetaTrainer,
+    tasks: &Sampler,
+    count: usize,
+    cluster: &dyn Cluster,
+) -> Estimate {
     let tasks: Vec<_> = (0..count)
         .map(|k| tasks.sample(&mut StdRng::seed_from_u64(task_seed(0xE7A1, k))))
         .collect();

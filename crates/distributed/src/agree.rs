@@ -149,6 +149,9 @@ mod tests {
 
     #[test]
     fn one_process_always_agrees() {
-        assert_eq!(agree(&SingleProcess, "x", &[PathBuf::from("/nonexistent")]), Ok(()));
+        assert_eq!(
+            agree(&SingleProcess, "x", &[PathBuf::from("/nonexistent")]),
+            Ok(())
+        );
     }
 }

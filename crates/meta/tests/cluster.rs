@@ -8,7 +8,7 @@ use std::sync::{Arc, Barrier, Mutex};
 
 use meta::{
     evaluate_tasks, evaluate_tasks_among, registry, sinusoid_eval_tasks, task_seed, Cluster,
-    Execution, MetaTrainer, Settings, Sinusoid, SingleProcess, Tasks,
+    Execution, MetaTrainer, Settings, SingleProcess, Sinusoid, Tasks,
 };
 use nn::{mlp, Activation, Adam};
 use rand::rngs::StdRng;

@@ -139,7 +139,10 @@ mod tests {
                 }
                 let lengths: Vec<_> = parts.iter().map(|p| p.len()).collect();
                 let (min, max) = (lengths.iter().min(), lengths.iter().max());
-                assert!(max.unwrap() - min.unwrap() <= 1, "{count} over {size}: {lengths:?}");
+                assert!(
+                    max.unwrap() - min.unwrap() <= 1,
+                    "{count} over {size}: {lengths:?}"
+                );
             }
         }
     }

@@ -152,7 +152,12 @@ mod tests {
         let back = round_trip(&a_t);
         assert_eq!(back.shape(), &[3, 2]);
         assert_eq!(back.dtype(), DType::F32);
-        let bits = |t: &Tensor| t.to_vec::<f32>().iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        let bits = |t: &Tensor| {
+            t.to_vec::<f32>()
+                .iter()
+                .map(|v| v.to_bits())
+                .collect::<Vec<_>>()
+        };
         assert_eq!(bits(&back), bits(&a_t));
         let b = Tensor::from_vec(vec![0.1f64, 1e300], &[2]).unwrap();
         assert_eq!(round_trip(&b).to_vec::<f64>(), vec![0.1, 1e300]);

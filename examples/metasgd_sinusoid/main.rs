@@ -96,10 +96,19 @@ pub enum Family {
 
 fn main() {
     let args = Args::parse();
+    // One process, or one rank of an MPI job (`mpirun`, built with `--features mpi`); the
+    // ranks first check that they were all given the same flags.
+    let session = distributed::join().unwrap_or_else(|message| {
+        eprintln!("error: {message}");
+        std::process::exit(1)
+    });
+    let cluster = session.cluster();
     // The whole run goes on the worker threads, so a meta-step starts its first chunk on the
     // thread that runs the loop (`meta::training::threads`).
-    if let Err(message) = meta::run_on_pool(args.threads, || run::run(&args)).and_then(|r| r) {
-        eprintln!("error: {message}");
-        std::process::exit(1);
+    let result = distributed::agree(cluster, &format!("{args:#?}"), &[])
+        .and_then(|()| meta::run_on_pool(args.threads, || run::run(&args, cluster)))
+        .and_then(|r| r);
+    if let Err(message) = result {
+        session.fail(&message);
     }
 }

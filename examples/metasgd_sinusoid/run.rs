@@ -7,7 +7,7 @@ use std::time::Instant;
 use autograd::Var;
 use indicatif::{ProgressBar, ProgressStyle};
 use meta::{
-    registry, sinusoid_eval_tasks, task_seed, Estimate, Execution, Learner, MetaParams,
+    registry, sinusoid_eval_tasks, task_seed, Cluster, Estimate, Execution, Learner, MetaParams,
     MetaTrainer, RateInit, Settings, Sinusoid, Tape, Tasks,
 };
 use metagrad::nonfinite::{check_meta_loss, detect_anomaly};
@@ -75,7 +75,10 @@ fn before_adaptation(learner: &dyn Learner, task: &meta::Task) -> meta::Task {
     }
 }
 
-pub fn run(args: &Args) -> Result<(), String> {
+/// Trains and evaluates as one process, or as one rank of `cluster`: every rank takes the same
+/// steps and evaluates its share of the tasks; rank 0 alone writes files (and its standard
+/// output is the only one shown).
+pub fn run(args: &Args, cluster: &dyn Cluster) -> Result<(), String> {
     let model = mlp(&[1, 40, 40, 1], Activation::Relu);
     let tasks = family(args);
     let defaults = defaults(&args.learner.algo, args.iters);
@@ -90,11 +93,17 @@ pub fn run(args: &Args) -> Result<(), String> {
     } else {
         // Before anything slow: the folder is writable, and no checkpoint in it is replaced
         // unless the user said so.
-        run_folder::prepare(&args.out)?;
-        run_folder::refuse_to_replace(&args.out, args.run.resume.is_some(), args.run.overwrite)?;
-        run_folder::remove_stale_temporaries(&args.out)?;
+        if cluster.rank() == 0 {
+            run_folder::prepare(&args.out)?;
+            run_folder::refuse_to_replace(
+                &args.out,
+                args.run.resume.is_some(),
+                args.run.overwrite,
+            )?;
+            run_folder::remove_stale_temporaries(&args.out)?;
+        }
         detect_anomaly(args.run.detect_anomaly);
-        train(args, &defaults, &tasks)?
+        train(args, &defaults, &tasks, cluster)?
     };
     let learner = learner.as_ref();
     let steps = learner.inner_steps();
@@ -104,14 +113,16 @@ pub fn run(args: &Args) -> Result<(), String> {
         .iter()
         .map(|t| before_adaptation(learner, t))
         .collect();
-    let before = meta::evaluate_tasks(&model, learner, &meta, 0, &prior_tasks);
-    let after = meta::evaluate_tasks(&model, learner, &meta, steps, &eval_tasks);
+    let before = meta::evaluate_tasks_among(cluster, &model, learner, &meta, 0, &prior_tasks);
+    let after = meta::evaluate_tasks_among(cluster, &model, learner, &meta, steps, &eval_tasks);
     let (before, after) = (Estimate::of(&before), Estimate::of(&after));
     println!(
         "eval mse before adaptation: {:.3} ± {:.3}",
         before.mean, before.ci95
     );
-    if let Some(scores) = meta::evaluate_uncertainty(&model, learner, &meta, &eval_tasks) {
+    if let Some(scores) =
+        meta::evaluate_uncertainty_among(cluster, &model, learner, &meta, &eval_tasks)
+    {
         let nll = Estimate::of(&scores.iter().map(|s| s.nll).collect::<Vec<_>>());
         let inside = Estimate::of(&scores.iter().map(|s| s.inside_2sigma).collect::<Vec<_>>());
         println!(
@@ -122,7 +133,7 @@ pub fn run(args: &Args) -> Result<(), String> {
             100.0 * inside.ci95
         );
     }
-    if !args.eval_only {
+    if !args.eval_only && cluster.rank() == 0 {
         let figure = args.out.join("tasks.svg");
         std::fs::write(
             &figure,
@@ -138,7 +149,7 @@ pub fn run(args: &Args) -> Result<(), String> {
         println!("figure: {}", figure.display());
     }
     if args.shifted_eval {
-        shifted_eval(args, &model, learner, &meta, &eval_tasks);
+        shifted_eval(args, &model, learner, &meta, &eval_tasks, cluster);
     }
     if let Some(throughput) = throughput {
         println!("throughput: {throughput:.0} meta-iters/s");
@@ -177,7 +188,13 @@ fn run_settings(args: &Args) -> Vec<(&'static str, String)> {
 /// Meta-trains (from scratch or from `--resume`) up to `--iters`, writing the learning curve
 /// and checkpoints; returns the learner, what it learned and the throughput (none when no
 /// iteration was run).
-fn train(args: &Args, defaults: &Settings, tasks: &Sinusoid) -> Result<Trained, String> {
+fn train(
+    args: &Args,
+    defaults: &Settings,
+    tasks: &Sinusoid,
+    cluster: &dyn Cluster,
+) -> Result<Trained, String> {
+    let root = cluster.rank() == 0;
     let settings = args.learner.settings(defaults.clone());
     let learner = registry::build(&args.learner.algo, &settings)?;
     let mut trainer = MetaTrainer::new(
@@ -215,7 +232,11 @@ fn train(args: &Args, defaults: &Settings, tasks: &Sinusoid) -> Result<Trained, 
         );
         return Ok((trainer.learner, trainer.meta, None));
     }
-    let mut curve = Curve::open(&args.out, "iteration,meta_loss", start)?;
+    // Rank 0 alone writes the curve and the checkpoints; the other ranks take the same steps.
+    let mut curve = match root {
+        true => Some(Curve::open(&args.out, "iteration,meta_loss", start)?),
+        false => None,
+    };
 
     let iters = args.iters as usize;
     let schedule: Box<dyn Schedule> = match args.lr_schedule {
@@ -234,20 +255,21 @@ fn train(args: &Args, defaults: &Settings, tasks: &Sinusoid) -> Result<Trained, 
             .optimizer
             .set_learning_rate(schedule.learning_rate(iteration - 1));
         // Each iteration's tasks come from their own seed, drawn inside the parallel jobs.
-        let loss = trainer
-            .step_on(Tasks::Drawn {
-                source: tasks,
-                count: args.meta_batch as usize,
-                seed: task_seed(args.seed, iteration),
-            })
-            .meta_loss;
+        let batch = Tasks::Drawn {
+            source: tasks,
+            count: args.meta_batch as usize,
+            seed: task_seed(args.seed, iteration),
+        };
+        let loss = trainer.step_among(batch, cluster).meta_loss;
         let saved = last_saved.as_ref().map(|(i, p)| (*i, p.as_path()));
         if let Err(message) = check_meta_loss(iteration as u64, loss, saved) {
             progress.finish();
-            curve.flush()?;
+            curve.as_mut().map(Curve::flush).transpose()?;
             return Err(message);
         }
-        curve.row(format_args!("{iteration},{loss:.6}"))?;
+        if let Some(curve) = curve.as_mut() {
+            curve.row(format_args!("{iteration},{loss:.6}"))?;
+        }
         // Exponential moving average over ~100 iterations, for display.
         recent = if iteration == start as usize + 1 {
             loss
@@ -255,7 +277,9 @@ fn train(args: &Args, defaults: &Settings, tasks: &Sinusoid) -> Result<Trained, 
             0.99 * recent + 0.01 * loss
         };
         progress.update(iteration, recent, started);
-        if iteration == iters || (iteration as u64).is_multiple_of(args.checkpoint_every) {
+        let save_now =
+            iteration == iters || (iteration as u64).is_multiple_of(args.checkpoint_every);
+        if let (true, Some(curve)) = (save_now, curve.as_mut()) {
             curve.flush()?;
             meta::save_training(&checkpoint_path, &trainer, iteration as u64, &metadata)
                 .map_err(|e| e.to_string())?;
@@ -264,13 +288,19 @@ fn train(args: &Args, defaults: &Settings, tasks: &Sinusoid) -> Result<Trained, 
     }
     let seconds = started.elapsed().as_secs_f64();
     progress.finish();
-    curve.flush()?;
     let done = iters - start as usize;
     let throughput = done as f64 / seconds;
-    println!(
-        "trained {done} meta-iterations in {seconds:.1} s; learning curve: {}",
-        curve.path().display()
-    );
+    if let Some(curve) = curve.as_mut() {
+        curve.flush()?;
+        println!(
+            "trained {done} meta-iterations in {seconds:.1} s; learning curve: {}",
+            curve.path().display()
+        );
+    }
+    let (exchange, sent) = (cluster.exchange_time(), cluster.bytes_sent());
+    if let Some(line) = distributed::communication(cluster, exchange, sent, done as u64) {
+        println!("{line}");
+    }
     println!(
         "checkpoint (iteration {iters}): {}",
         checkpoint_path.display()
@@ -340,6 +370,7 @@ fn shifted_eval(
     learner: &dyn Learner,
     meta: &MetaParams,
     familiar: &[meta::Task],
+    cluster: &dyn Cluster,
 ) {
     let training = family(args);
     let pi = std::f64::consts::PI;
@@ -360,7 +391,8 @@ fn shifted_eval(
         ),
     ];
     let report = |label: &str, tasks: &[meta::Task]| {
-        let mse = Estimate::of(&meta::evaluate_tasks(
+        let mse = Estimate::of(&meta::evaluate_tasks_among(
+            cluster,
             model,
             learner,
             meta,

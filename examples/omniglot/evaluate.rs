@@ -1,14 +1,16 @@
 //! `omniglot eval` and `omniglot lake`: a trained checkpoint on new tasks.
 
 use meta::omniglot::lake;
-use meta::{task_seed, Estimate, TaskSource};
+use meta::{task_seed, Cluster, Estimate, TaskSource};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 
 use crate::setup;
 use crate::{EvalArgs, LakeArgs};
 
-pub fn eval(args: &EvalArgs) -> Result<(), String> {
+/// Evaluates as one process, or shares the tasks among the ranks of `cluster` (each prints the
+/// same numbers; only rank 0's output is shown).
+pub fn eval(args: &EvalArgs, cluster: &dyn Cluster) -> Result<(), String> {
     let (learner, meta, model, trained_ways) = setup::from_checkpoint(&args.checkpoint)?;
     // A learner that makes its own classifier from the support set serves any N.
     if learner.uses_model_head() && trained_ways != args.episode.ways {
@@ -26,7 +28,7 @@ pub fn eval(args: &EvalArgs) -> Result<(), String> {
     let cache = metagrad::run_folder::prepare(folder)
         .is_ok()
         .then_some(folder);
-    let data = setup::load(&args.data, cache)?;
+    let data = setup::load_in_turn(&args.data, cache, cluster)?;
     let test_classes = setup::classes(&data, &args.data, 0)?.test;
     let tasks = setup::sampler(&data, test_classes, &args.episode, "test")?;
     let tasks: Vec<_> = (0..args.tasks)
@@ -34,7 +36,8 @@ pub fn eval(args: &EvalArgs) -> Result<(), String> {
         .collect();
     let steps = args.inner_steps.unwrap_or(learner.inner_steps());
     let learner = learner.as_ref();
-    let accuracy = Estimate::of(&meta::evaluate_tasks(&model, learner, &meta, steps, &tasks));
+    let accuracy = meta::evaluate_tasks_among(cluster, &model, learner, &meta, steps, &tasks);
+    let accuracy = Estimate::of(&accuracy);
     match steps {
         0 => println!("adapted by {} (no inner steps)", learner.name()),
         _ => println!("adapted with {steps} inner step(s) of {}", learner.name()),
@@ -50,7 +53,8 @@ pub fn eval(args: &EvalArgs) -> Result<(), String> {
     Ok(())
 }
 
-pub fn lake(args: &LakeArgs) -> Result<(), String> {
+/// Lake's benchmark, the runs shared among the ranks of `cluster` as in [`eval`].
+pub fn lake(args: &LakeArgs, cluster: &dyn Cluster) -> Result<(), String> {
     let (learner, meta, model, ways) = setup::from_checkpoint(&args.checkpoint)?;
     if learner.uses_model_head() && ways != lake::WAYS {
         return Err(format!(
@@ -61,7 +65,9 @@ pub fn lake(args: &LakeArgs) -> Result<(), String> {
     let runs = lake::read_runs(&args.runs).map_err(|e| e.to_string())?;
     let steps = args.inner_steps.unwrap_or(learner.inner_steps());
     // Each run is one 20-way 1-shot task: adapt on its 20 training images, classify its tests.
-    let predictions = lake::predict(&model, learner.as_ref(), &meta, steps, &runs);
+    let predictions = meta::map_shared(cluster, &runs, |ours| {
+        lake::predict(&model, learner.as_ref(), &meta, steps, ours)
+    });
     let score = lake::score(&runs, &predictions);
     let baseline = lake::score(&runs, &lake::nearest_neighbour(&runs));
     for (run, (error, nn_error)) in runs.iter().zip(score.per_run.iter().zip(&baseline.per_run)) {

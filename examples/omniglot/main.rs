@@ -17,6 +17,7 @@
 //! meta-gradient through conv, batch norm and ReLU unless `--first-order` is given.
 
 mod evaluate;
+mod processes;
 mod setup;
 mod train;
 
@@ -165,16 +166,28 @@ pub struct LakeArgs {
 }
 
 fn main() {
+    let cli = Cli::parse();
+    // One process, or one rank of an MPI job (`mpirun`, built with `--features mpi`).
+    let session = distributed::join().unwrap_or_else(|message| {
+        eprintln!("error: {message}");
+        std::process::exit(1)
+    });
+    let cluster = session.cluster();
     // Each subcommand runs on the worker threads, so a meta-step starts its first task on
     // the thread that runs the loop (`meta::training::threads`).
-    let result = match Cli::parse().command {
-        Command::Train(args) => meta::run_on_pool(args.threads, || train::run(&args)),
-        Command::Eval(args) => meta::run_on_pool(args.threads, || evaluate::eval(&args)),
-        Command::Lake(args) => meta::run_on_pool(args.threads, || evaluate::lake(&args)),
-    }
-    .and_then(|result| result);
+    let result = processes::agree(cluster, &cli.command).and_then(|()| {
+        match &cli.command {
+            Command::Train(args) => meta::run_on_pool(args.threads, || train::run(args, cluster)),
+            Command::Eval(args) => {
+                meta::run_on_pool(args.threads, || evaluate::eval(args, cluster))
+            }
+            Command::Lake(args) => {
+                meta::run_on_pool(args.threads, || evaluate::lake(args, cluster))
+            }
+        }
+        .and_then(|result| result)
+    });
     if let Err(message) = result {
-        eprintln!("error: {message}");
-        std::process::exit(1);
+        session.fail(&message);
     }
 }

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use meta::omniglot::{rotated, Class, Episode, Omniglot, Sampler, Split};
-use meta::{Learner, MetaParams, RateInit, Settings};
+use meta::{Cluster, Learner, MetaParams, RateInit, Settings};
 use nn::layers::Sequential;
 use nn::Checkpoint;
 use rand::rngs::StdRng;
@@ -59,6 +59,18 @@ pub fn load(args: &DataArgs, cache_dir: Option<&Path>) -> Result<Arc<Omniglot>, 
         data.image_count()
     );
     Ok(Arc::new(data))
+}
+
+/// [`load`] on every rank of `cluster`, rank 0 first: it writes the image cache, which the
+/// others then read (two processes writing one cache file at once could clash). Collective.
+pub fn load_in_turn(
+    args: &DataArgs,
+    cache_dir: Option<&Path>,
+    cluster: &dyn Cluster,
+) -> Result<Arc<Omniglot>, String> {
+    let first = (cluster.rank() == 0).then(|| load(args, cache_dir));
+    cluster.all_gather(&[]); // a barrier: rank 0 has loaded
+    first.unwrap_or_else(|| load(args, cache_dir))
 }
 
 /// The classes of each part of the split.

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use meta::omniglot::{Distortion, Sampler};
-use meta::{registry, task_seed, Estimate, Execution, MetaTrainer, TaskSource, Tasks};
+use meta::{registry, task_seed, Cluster, Estimate, Execution, MetaTrainer, TaskSource, Tasks};
 use metagrad::nonfinite::{check_meta_loss, detect_anomaly};
 use metagrad::run_folder::{self, Curve};
 use rand::rngs::StdRng;
@@ -16,15 +16,20 @@ use tensor::DType;
 use crate::setup;
 use crate::{EpisodeArgs, TrainArgs};
 
-pub fn run(args: &TrainArgs) -> Result<(), String> {
+/// Trains as one process, or as one rank of `cluster`: every rank takes the same steps, rank 0
+/// alone writes files (its standard output is the only one shown).
+pub fn run(args: &TrainArgs, cluster: &dyn Cluster) -> Result<(), String> {
     let out = &args.out;
+    let root = cluster.rank() == 0;
     // Before anything slow: the folder is writable, and no checkpoint in it is replaced
-    // unless the user said so.
-    run_folder::prepare(out)?;
-    run_folder::refuse_to_replace(out, args.run.resume.is_some(), args.run.overwrite)?;
-    run_folder::remove_stale_temporaries(out)?;
+    // unless the user said so (rank 0 writes; the others read the image cache it leaves).
+    if root {
+        run_folder::prepare(out)?;
+        run_folder::refuse_to_replace(out, args.run.resume.is_some(), args.run.overwrite)?;
+        run_folder::remove_stale_temporaries(out)?;
+    }
     detect_anomaly(args.run.detect_anomaly);
-    let data = setup::load(&args.data, Some(out.as_path()))?;
+    let data = setup::load_in_turn(&args.data, Some(out.as_path()), cluster)?;
     let setup::Classes {
         train: train_classes,
         validation: validation_classes,
@@ -122,35 +127,50 @@ pub fn run(args: &TrainArgs) -> Result<(), String> {
         );
         return Ok(());
     }
-    let mut curve = Curve::open(out, "iteration,meta_loss,query_accuracy", start)?;
+    let mut curve = match root {
+        true => Some(Curve::open(
+            out,
+            "iteration,meta_loss,query_accuracy",
+            start,
+        )?),
+        false => None,
+    };
 
     let progress = Progress::new(start, args.iters);
     let started = Instant::now();
     let (mut recent_loss, mut recent_accuracy) = (f64::NAN, f64::NAN);
     // Time spent in meta-steps alone (validation and checkpoints excluded), for the throughput.
     let mut stepping = std::time::Duration::ZERO;
+    // Of which exchanging chunk gradients with the other ranks, and the bytes this rank sent.
+    let (mut exchange, mut sent) = (std::time::Duration::ZERO, 0);
     for iteration in start + 1..=args.iters {
         let step_started = Instant::now();
-        let report = trainer.step_on(Tasks::Drawn {
+        let exchanged = (cluster.exchange_time(), cluster.bytes_sent());
+        let tasks = Tasks::Drawn {
             source: &train_tasks,
             count: args.meta_batch,
             seed: task_seed(args.seed, iteration as usize),
-        });
+        };
+        let report = trainer.step_among(tasks, cluster);
         stepping += step_started.elapsed();
+        exchange += cluster.exchange_time() - exchanged.0;
+        sent += cluster.bytes_sent() - exchanged.1;
         if let Err(message) = check_meta_loss(
             iteration,
             report.meta_loss,
             last_saved.as_ref().map(|(i, p)| (*i, p.as_path())),
         ) {
             progress.finish();
-            curve.flush()?;
+            curve.as_mut().map(Curve::flush).transpose()?;
             return Err(message);
         }
         let accuracy = report.query_accuracy.unwrap_or(f64::NAN);
-        curve.row(format_args!(
-            "{iteration},{:.6},{accuracy:.4}",
-            report.meta_loss
-        ))?;
+        if let Some(curve) = curve.as_mut() {
+            curve.row(format_args!(
+                "{iteration},{:.6},{accuracy:.4}",
+                report.meta_loss
+            ))?;
+        }
         // Moving averages over ~20 iterations, for display.
         let blend = |old: f64, new: f64| {
             if old.is_nan() {
@@ -166,14 +186,15 @@ pub fn run(args: &TrainArgs) -> Result<(), String> {
         progress.update(iteration, recent_loss, recent_accuracy, started);
 
         let last = iteration == args.iters;
-        if last || iteration.is_multiple_of(args.checkpoint_every) {
+        let save_now = last || iteration.is_multiple_of(args.checkpoint_every);
+        if let (true, Some(curve)) = (save_now, curve.as_mut()) {
             curve.flush()?;
             meta::save_training(&checkpoint_path, &trainer, iteration, &metadata)
                 .map_err(|e| e.to_string())?;
             last_saved = Some((iteration, checkpoint_path.clone()));
         }
         if last || (args.eval_every > 0 && iteration.is_multiple_of(args.eval_every)) {
-            let accuracy = validate(&trainer, &validation_tasks, args.eval_tasks);
+            let accuracy = validate(&trainer, &validation_tasks, args.eval_tasks, cluster);
             progress.println(format!(
                 "iteration {iteration}: validation accuracy {:.1}% ± {:.1}% ({} tasks)",
                 100.0 * accuracy.mean,
@@ -182,30 +203,41 @@ pub fn run(args: &TrainArgs) -> Result<(), String> {
             ));
         }
     }
-    curve.flush()?;
     let done = args.iters - start;
     let seconds = started.elapsed().as_secs_f64();
     progress.finish();
-    println!(
-        "trained {done} meta-iterations in {seconds:.1} s; checkpoint (iteration {}): {}; \
-         learning curve: {}",
-        args.iters,
-        checkpoint_path.display(),
-        curve.path().display()
-    );
+    if let Some(curve) = curve.as_mut() {
+        curve.flush()?;
+        println!(
+            "trained {done} meta-iterations in {seconds:.1} s; checkpoint (iteration {}): {}; \
+             learning curve: {}",
+            args.iters,
+            checkpoint_path.display(),
+            curve.path().display()
+        );
+    }
     println!(
         "throughput: {:.3} meta-iters/s (meta-steps only)",
         done as f64 / stepping.as_secs_f64()
     );
+    if let Some(line) = distributed::communication(cluster, exchange, sent, done) {
+        println!("{line}");
+    }
     Ok(())
 }
 
 /// Accuracy on `count` validation tasks (always the same ones), adapting as in training.
-fn validate(trainer: &MetaTrainer, tasks: &Sampler, count: usize) -> Estimate {
+fn validate(
+    trainer: &MetaTrainer,
+    tasks: &Sampler,
+    count: usize,
+    cluster: &dyn Cluster,
+) -> Estimate {
     let tasks: Vec<_> = (0..count)
         .map(|k| tasks.sample(&mut StdRng::seed_from_u64(task_seed(0xE7A1, k))))
         .collect();
-    Estimate::of(&meta::evaluate_tasks(
+    Estimate::of(&meta::evaluate_tasks_among(
+        cluster,
         trainer.model.as_ref(),
         trainer.learner.as_ref(),
         &trainer.meta,

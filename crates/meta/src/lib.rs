@@ -9,7 +9,8 @@
 //!    similarity-scaled step, a learned LSTM optimiser, prototypical and Siamese networks, the
 //!    model-based conditional neural process and parameter-generating network, and the
 //!    [registry](learners::registry) of names.
-//! 3. [`training`] — the meta-trainer, its worker threads, checkpoints, evaluation.
+//! 3. [`training`] — the meta-trainer, its worker threads, sharing it among processes,
+//!    checkpoints, evaluation.
 //! 4. [`unroll`] — meta-training a learned optimiser by unrolling it on an optimisee.
 //!
 //! The chapters below derive Meta-SGD and draw the tape of one meta-step
@@ -39,8 +40,10 @@ pub use training::checkpoint::{
     read_iteration, restore, restore_from, resume_training, resume_training_with, run_differences,
     save_training, MAX_ITERATION,
 };
+pub use training::cluster::{map_shared, share, Cluster, SingleProcess};
 pub use training::eval::{
-    evaluate_tasks, evaluate_uncertainty, sinusoid_eval_tasks, Estimate, Uncertainty,
+    evaluate_tasks, evaluate_tasks_among, evaluate_uncertainty, evaluate_uncertainty_among,
+    sinusoid_eval_tasks, Estimate, Uncertainty,
 };
 pub use training::threads::run_on_pool;
 pub use training::trainer::{task_seed, Execution, MetaTrainer, StepReport, Tasks};

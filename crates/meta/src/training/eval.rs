@@ -13,6 +13,8 @@ use rayon::prelude::*;
 use crate::learners::{Adapted, Learner, MetaParams, Tape};
 use crate::tasks::sinusoid::Sinusoid;
 use crate::tasks::{Target, Task};
+use crate::training::cluster::{map_shared, Cluster};
+use crate::training::wire::Wire;
 
 /// A mean over tasks with its 95% confidence interval.
 #[derive(Clone, Debug, PartialEq)]
@@ -79,6 +81,22 @@ pub fn evaluate_tasks(
         .collect()
 }
 
+/// [`evaluate_tasks`] with the tasks shared among the processes of `cluster`: each adapts to
+/// its contiguous share, and every process returns the metric of every task, in task order —
+/// the same numbers as one process. Collective.
+pub fn evaluate_tasks_among(
+    cluster: &dyn Cluster,
+    model: &dyn Module,
+    learner: &dyn Learner,
+    meta: &MetaParams,
+    steps: usize,
+    tasks: &[Task],
+) -> Vec<f64> {
+    map_shared(cluster, tasks, |ours| {
+        evaluate_tasks(model, learner, meta, steps, ours)
+    })
+}
+
 /// How a learner's predictive distribution fares on one query set: the Gaussian negative
 /// log-likelihood per point, and the fraction of points within ±2σ of the mean (for a
 /// calibrated Gaussian, 95.4%).
@@ -131,6 +149,38 @@ pub fn evaluate_uncertainty(
             })
         })
         .collect()
+}
+
+/// [`evaluate_uncertainty`] with the tasks shared among the processes of `cluster`, as
+/// [`evaluate_tasks_among`]. Collective.
+pub fn evaluate_uncertainty_among(
+    cluster: &dyn Cluster,
+    model: &dyn Module,
+    learner: &dyn Learner,
+    meta: &MetaParams,
+    tasks: &[Task],
+) -> Option<Vec<Uncertainty>> {
+    map_shared(cluster, tasks, |ours| {
+        match evaluate_uncertainty(model, learner, meta, ours) {
+            Some(scores) => scores.into_iter().map(Some).collect(),
+            None => vec![None; ours.len()],
+        }
+    })
+    .into_iter()
+    .collect()
+}
+
+impl Wire for Uncertainty {
+    fn write(&self, out: &mut Vec<u8>) {
+        self.nll.write(out);
+        self.inside_2sigma.write(out);
+    }
+    fn read(input: &mut &[u8]) -> Uncertainty {
+        Uncertainty {
+            nll: f64::read(input),
+            inside_2sigma: f64::read(input),
+        }
+    }
 }
 
 /// `count` evaluation tasks of `family`, seeded: K random support points and the 100-point

@@ -2,10 +2,14 @@
 //!
 //! - [`trainer`] — meta-batches, vectorised or per task, in parallel and deterministic;
 //! - [`threads`] — running the training loop on the worker threads;
+//! - [`cluster`] — sharing a meta-batch among processes, bit for bit as one process
+//!   (and [`wire`], the bytes they exchange);
 //! - [`checkpoint`] — saving, restoring and resuming, with the learner recorded;
 //! - [`eval`] — the evaluation protocol and confidence intervals.
 
 pub mod checkpoint;
+pub mod cluster;
 pub mod eval;
 pub mod threads;
 pub mod trainer;
+pub mod wire;

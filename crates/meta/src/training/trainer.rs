@@ -13,6 +13,9 @@
 //! Either way the meta-batch is cut into chunks of a *fixed* size, chunks run in parallel on
 //! rayon's threads, and their gradients are added in chunk order. The partition does not
 //! depend on the number of threads, so a seed gives the same run whatever the thread count.
+//! Nor on the number of processes: [`MetaTrainer::step_among`] shares the chunks among the
+//! processes of a [`Cluster`] and every process adds all of them in the same order
+//! ([`crate::training::cluster`]).
 
 use std::borrow::Cow;
 use std::ops::Range;
@@ -26,6 +29,8 @@ use tensor::{DType, Tensor};
 
 use crate::learners::{Learner, MetaParams, Objective, Outer, Progress};
 use crate::tasks::{stack_tasks, Batch, Task, TaskSource};
+use crate::training::cluster::{all_gather_lists, share, Cluster, SingleProcess};
+use crate::training::wire::Wire;
 
 /// How the tasks of a meta-batch are evaluated.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -78,6 +83,26 @@ struct ChunkResult {
     scored: usize,
     grads: Vec<Tensor>,
     memos: Vec<Tensor>,
+}
+
+/// A chunk's result travels between processes as its numbers, in field order.
+impl Wire for ChunkResult {
+    fn write(&self, out: &mut Vec<u8>) {
+        self.loss.write(out);
+        self.correct.write(out);
+        self.scored.write(out);
+        self.grads.write(out);
+        self.memos.write(out);
+    }
+    fn read(input: &mut &[u8]) -> ChunkResult {
+        ChunkResult {
+            loss: f64::read(input),
+            correct: usize::read(input),
+            scored: usize::read(input),
+            grads: Vec::read(input),
+            memos: Vec::read(input),
+        }
+    }
 }
 
 /// The seed of task `index` of a meta-batch whose seed is `batch_seed`: a SplitMix64 step
@@ -169,6 +194,14 @@ impl MetaTrainer {
 
     /// [`MetaTrainer::meta_gradient`] of tasks given or to be drawn.
     pub fn meta_gradient_of(&self, tasks: Tasks) -> StepReport {
+        self.meta_gradient_among(tasks, &SingleProcess)
+    }
+
+    /// [`MetaTrainer::meta_gradient_of`] with the chunks shared among the processes of
+    /// `cluster`: this process computes a contiguous range of them, and receives the others'.
+    /// Every process gets the same report, bit for bit the report of a single process.
+    /// Collective: every process calls it with the same tasks.
+    pub fn meta_gradient_among(&self, tasks: Tasks, cluster: &dyn Cluster) -> StepReport {
         let count = tasks.len();
         assert!(
             count > 0,
@@ -179,11 +212,15 @@ impl MetaTrainer {
             .step_by(chunk)
             .map(|start| start..(start + chunk).min(count))
             .collect();
+        // This process's chunks (all of them when it is alone).
+        let ours = share(ranges.len(), cluster.rank(), cluster.size());
+        let ranges = &ranges[ours];
         // With a chunk per thread or more, the chunks alone keep every thread busy, so the
         // kernels inside them need not split their work too (`tensor::parallel`: same results).
         let saturated = ranges.len() >= rayon::current_num_threads();
         let per_chunk: Vec<ChunkResult> = ranges
-            .into_par_iter()
+            .par_iter()
+            .cloned()
             .map(|range| {
                 tensor::parallel::serial_if(saturated, || self.chunk_gradient(&tasks, range))
             })
@@ -191,7 +228,12 @@ impl MetaTrainer {
         // The rest of the step runs on this thread alone: keep the others from falling
         // asleep before the next step's chunks (see `threads`).
         crate::training::threads::keep_awake();
-        // Sum in chunk order, whatever thread computed what.
+        // Every chunk of the batch, in chunk order, from whichever process computed it.
+        let per_chunk = match cluster.size() {
+            1 => per_chunk,
+            _ => all_gather_lists(cluster, &per_chunk),
+        };
+        // Sum in chunk order, whatever thread or process computed what.
         let mut chunk_results = per_chunk.into_iter();
         let first = chunk_results.next().expect("at least one chunk");
         let (mut loss, mut correct, mut scored, mut sums, mut memos) = (
@@ -281,7 +323,13 @@ impl MetaTrainer {
     /// One meta-step on tasks given or to be drawn; the report describes the step (loss and
     /// accuracy before the update, and the gradient applied).
     pub fn step_on(&mut self, tasks: Tasks) -> StepReport {
-        let report = self.meta_gradient_of(tasks);
+        self.step_among(tasks, &SingleProcess)
+    }
+
+    /// [`MetaTrainer::step_on`] with the meta-batch shared among the processes of `cluster`
+    /// ([`MetaTrainer::meta_gradient_among`]): every process takes the same step. Collective.
+    pub fn step_among(&mut self, tasks: Tasks, cluster: &dyn Cluster) -> StepReport {
+        let report = self.meta_gradient_among(tasks, cluster);
         let updated = self.optimizer.step(&self.meta.flatten(), &report.grads);
         self.meta = self.meta.unflatten(&updated);
         self.learner.remember(&report.memos);

@@ -1,9 +1,12 @@
-//! Anomaly mode and the non-finite edge cases it exists for. One test function: the switch is
-//! process-wide, so tests of it must not run in parallel with each other.
+//! Anomaly mode and the non-finite edge cases it exists for. The switch is process-wide, so
+//! the tests of this file take turns (`SERIAL`): a test making infinities while another has
+//! the mode on would be reported as that test's anomaly.
 
 use autograd::anomaly::{self, Phase};
 use autograd::{grad, Var};
 use tensor::Tensor;
+
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn vector(values: &[f64]) -> Var {
     Var::leaf(Tensor::from_vec(values.to_vec(), &[values.len()]).unwrap())
@@ -11,6 +14,7 @@ fn vector(values: &[f64]) -> Var {
 
 #[test]
 fn anomaly_mode_names_the_first_op_that_goes_non_finite() {
+    let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     // Forward: exp(x) is finite, −x·… finite, log of the 0 made by `mul` is −inf: `log` starts it.
     anomaly::set_detect_anomaly(true);
     let x = vector(&[1.0, 2.0]);
@@ -49,6 +53,7 @@ fn anomaly_mode_names_the_first_op_that_goes_non_finite() {
 
 #[test]
 fn logsumexp_of_all_minus_infinity_is_minus_infinity() {
+    let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     // PyTorch: torch.logsumexp(torch.tensor([-inf, -inf]), 0) = -inf (not NaN).
     let x = vector(&[f64::NEG_INFINITY, f64::NEG_INFINITY]);
     assert_eq!(x.logsumexp(&[0], false).item(), f64::NEG_INFINITY);

@@ -62,6 +62,18 @@ fn shape_panics_name_the_op_called_and_the_callers_line() {
             let x = x.clone();
             Box::new(move || drop(x.matmul(&x)))
         }),
+        ("flip", {
+            let x = x.clone();
+            Box::new(move || drop(x.flip(&[0, 2])))
+        }),
+        ("roll", {
+            let x = x.clone();
+            Box::new(move || drop(x.roll(1, -3)))
+        }),
+        ("prod", {
+            let x = x.clone();
+            Box::new(move || drop(x.prod(&[4], false)))
+        }),
         ("add", {
             let x = x.clone();
             Box::new(move || drop(&x + &Var::leaf(Tensor::ones(&[4], DType::F64))))

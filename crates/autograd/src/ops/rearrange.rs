@@ -45,10 +45,17 @@ impl Var {
     #[track_caller]
     pub fn flip(&self, axes: &[isize]) -> Var {
         let shape = self.shape().to_vec();
-        let axes: Vec<usize> = axes
-            .iter()
-            .map(|&a| normalize_axis("flip", a, shape.len()).unwrap_or_else(|e| panic!("{e}")))
-            .collect();
+        // A loop, not a closure: a panic inside a closure would be reported inside the
+        // library instead of at the caller's line (`#[track_caller]` does not reach into it).
+        let mut normalized = Vec::with_capacity(axes.len());
+        for &a in axes {
+            normalized.push(tensor::view::or_panic(normalize_axis(
+                "flip",
+                a,
+                shape.len(),
+            )));
+        }
+        let axes = normalized;
         self.take_mapped(&shape, |i| {
             for &a in &axes {
                 i[a] = shape[a] - 1 - i[a];

@@ -99,11 +99,13 @@ impl Primitive for Cumsum {
 // ----- prod, var, std, norm (composites) -----
 
 /// The axes of a `shape.len()`-axis tensor named by `axes`, resolved, sorted, each once.
+/// A loop, not a closure, so that a bad axis is reported at the caller's line.
+#[track_caller]
 fn resolve_axes(op: &'static str, axes: &[isize], ndim: usize) -> Vec<usize> {
-    let mut resolved: Vec<usize> = axes
-        .iter()
-        .map(|&a| normalize_axis(op, a, ndim).unwrap_or_else(|e| panic!("{e}")))
-        .collect();
+    let mut resolved = Vec::with_capacity(axes.len());
+    for &a in axes {
+        resolved.push(tensor::view::or_panic(normalize_axis(op, a, ndim)));
+    }
     resolved.sort_unstable();
     resolved.dedup();
     resolved

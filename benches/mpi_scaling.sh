@@ -25,8 +25,8 @@ if [ "$(id -u)" -eq 0 ]; then launch+=(--allow-run-as-root); fi
 
 omniglot=("$bin/omniglot" train --ways 5 --shots 1 --queries 15 --meta-batch 32 "${data[@]}"
     --iters "$omniglot_iters" --eval-every 0 --eval-tasks 1 --checkpoint-every 1000000
-    --out "$out/omniglot")
-sinusoid=("$bin/metasgd_sinusoid" --iters "$sinusoid_iters" --eval-tasks 2 --out "$out/sinusoid")
+    --overwrite --out "$out/omniglot")
+sinusoid=("$bin/metasgd_sinusoid" --iters "$sinusoid_iters" --eval-tasks 2 --overwrite --out "$out/sinusoid")
 
 report() { grep -E "throughput|communication" | tr '\n' ' '; echo; }
 for round in $(seq "$rounds"); do

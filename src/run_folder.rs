@@ -47,6 +47,24 @@ pub fn refuse_to_replace(dir: &Path, resume: bool, overwrite: bool) -> Result<()
     ))
 }
 
+/// Continues `trainer` from `--resume`'s checkpoint when one was given (refusing changed
+/// `settings` unless allowed): the checkpoint on disk that holds the run so far and its
+/// iteration, kept if the run later fails. `None`: a fresh run, from iteration 0.
+pub fn resume_if_asked(
+    run: &crate::cli::RunArgs,
+    trainer: &mut meta::MetaTrainer,
+    settings: &[(&str, String)],
+) -> Result<Option<(u64, PathBuf)>, String> {
+    let Some(path) = &run.resume else {
+        return Ok(None);
+    };
+    let (iteration, _) =
+        meta::resume_training_with(path, trainer, settings, run.allow_changed_settings)
+            .map_err(|e| e.to_string())?;
+    println!("resumed from {} at iteration {iteration}", path.display());
+    Ok(Some((iteration, path.clone())))
+}
+
 /// Removes what a killed save of the folder's checkpoint left behind, saying so.
 pub fn remove_stale_temporaries(dir: &Path) -> Result<(), String> {
     let removed = nn::atomic_file::remove_stale_temporaries(&dir.join(CHECKPOINT))

@@ -1,7 +1,6 @@
 //! `omniglot train`: meta-training with progress, periodic validation and checkpoints.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
 use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -103,22 +102,10 @@ pub fn run(args: &TrainArgs, cluster: &dyn Cluster) -> Result<(), String> {
             format!("{:?}", args.learner.outer_optimizer).to_lowercase(),
         ),
     ];
-    let mut start = 0;
     let checkpoint_path = out.join(run_folder::CHECKPOINT);
     // The checkpoint on disk that holds the run so far, if any: kept if the run fails.
-    let mut last_saved: Option<(u64, PathBuf)> = None;
-    if let Some(path) = &args.run.resume {
-        let (iteration, _) = meta::resume_training_with(
-            path,
-            &mut trainer,
-            &metadata,
-            args.run.allow_changed_settings,
-        )
-        .map_err(|e| e.to_string())?;
-        println!("resumed from {} at iteration {iteration}", path.display());
-        start = iteration;
-        last_saved = Some((iteration, path.clone()));
-    }
+    let mut last_saved = run_folder::resume_if_asked(&args.run, &mut trainer, &metadata)?;
+    let start = last_saved.as_ref().map_or(0, |(iteration, _)| *iteration);
     if start >= args.iters {
         println!(
             "nothing to train: the run is at iteration {start} and --iters is {}; nothing was \

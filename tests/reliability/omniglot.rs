@@ -242,13 +242,17 @@ fn evaluation_refuses_damaged_checkpoints_and_reads_read_only_folders() {
     let enforced = std::fs::File::create(archived.join("probe")).is_err();
     let _ = std::fs::remove_file(archived.join("probe"));
     if enforced {
-        eval(&dir, &archived_checkpoint).expect(0, "accuracy:");
+        eval(&dir, &archived_checkpoint)
+            .expect(0, "accuracy:")
+            .expect(0, "evaluation speed:");
         unchanged(&archived, &before);
     } else if let Some(run) = eval_as_nobody(&dir, &archived_checkpoint) {
         run.expect(0, "accuracy:");
         unchanged(&archived, &before);
     } else {
-        eval(&dir, &archived_checkpoint).expect(0, "accuracy:");
+        eval(&dir, &archived_checkpoint)
+            .expect(0, "accuracy:")
+            .expect(0, "evaluation speed:");
     }
     set_read_only(&archived, false);
 }

@@ -1,9 +1,10 @@
 //! `distributed`: meta-training and evaluation shared among processes and hosts, over MPI.
 //!
 //! The trainer in `meta` already cuts a meta-batch into fixed-size chunks and adds their
-//! gradients in chunk order; its [`Cluster`] seam lets each process compute a contiguous range
-//! of the chunks and receive the others' (`meta::training::cluster` explains why that is bit
-//! for bit the single-process step). This crate puts that seam over MPI and adds what a
+//! gradients along a fixed tree over the chunk indices; its [`Cluster`] seam lets each process
+//! compute a contiguous range of the chunks, add the subtrees within it and receive the
+//! others' partial sums (`meta::training::cluster` explains why that is bit for bit the
+//! single-process step). This crate puts that seam over MPI and adds what a
 //! launched job needs around it. Read it in this order:
 //!
 //! 1. [`launcher`] — was this process started by `mpirun`, and as which rank of how many;

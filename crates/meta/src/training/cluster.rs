@@ -8,14 +8,15 @@
 //!     G = (1/B) · (g_0 + g_1 + … + g_{C−1})      g_c = Σ_{tasks t of chunk c} ∇ L_t
 //! ```
 //!
-//! added left to right. Floating-point addition is not associative, so the sum is bit for bit
-//! the same as a single process's only if every process adds the same g_c in the same order.
-//! Each of the `P` processes therefore computes the chunks of a contiguous range
-//! ([`share`]), all processes exchange them ([`Cluster::all_gather`]: every process receives
-//! every chunk, in chunk order), and each adds them up as one process would. Nothing is
-//! averaged on the wire, and every process ends the step with the same θ, the same learned
-//! tensors and the same optimiser state. The price against a reduction (an all-reduce of one
-//! summed gradient) is `C` gradients received instead of one — `docs/results.md` weighs it.
+//! added along one fixed binary tree over the chunk indices ([`crate::training::tree_sum`]).
+//! Floating-point addition is not associative, so the sum is bit for bit the same as a single
+//! process's only if every process adds the same g_c in the same order. Each of the `P`
+//! processes therefore computes the chunks of a contiguous range ([`share`]), adds the
+//! subtrees that lie within it, and all processes exchange those partial sums
+//! ([`Cluster::all_gather`]); each then completes the tree as one process would. With `P` a
+//! power of two dividing `C` that is one partial sum per process. Nothing is averaged on the
+//! wire, and every process ends the step with the same θ, the same learned tensors and the
+//! same optimiser state.
 //!
 //! `meta` knows nothing of MPI: a transport implements [`Cluster`] (the `distributed` crate
 //! does, over MPI), and [`SingleProcess`] is the trivial cluster of one.

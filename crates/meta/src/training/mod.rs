@@ -4,6 +4,8 @@
 //! - [`threads`] — running the training loop on the worker threads;
 //! - [`cluster`] — sharing a meta-batch among processes, bit for bit as one process
 //!   (and [`wire`], the bytes they exchange);
+//! - [`tree_sum`] — the fixed order in which chunk results are added, so that processes can
+//!   exchange partial sums and still agree with one process bit for bit;
 //! - [`checkpoint`] — saving, restoring and resuming, with the learner recorded;
 //! - [`eval`] — the evaluation protocol and confidence intervals.
 
@@ -12,4 +14,5 @@ pub mod cluster;
 pub mod eval;
 pub mod threads;
 pub mod trainer;
+pub mod tree_sum;
 pub mod wire;

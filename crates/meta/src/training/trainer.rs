@@ -11,10 +11,11 @@
 //!   as the convolutions of the Omniglot network).
 //!
 //! Either way the meta-batch is cut into chunks of a *fixed* size, chunks run in parallel on
-//! rayon's threads, and their gradients are added in chunk order. The partition does not
-//! depend on the number of threads, so a seed gives the same run whatever the thread count.
-//! Nor on the number of processes: [`MetaTrainer::step_among`] shares the chunks among the
-//! processes of a [`Cluster`] and every process adds all of them in the same order
+//! rayon's threads, and their gradients are added along a fixed tree over the chunk indices
+//! ([`crate::training::tree_sum`]). The partition does not depend on the number of threads, so
+//! a seed gives the same run whatever the thread count. Nor on the number of processes:
+//! [`MetaTrainer::step_among`] shares the chunks among the processes of a [`Cluster`], each
+//! adds the subtrees within its share, and every process completes the same tree
 //! ([`crate::training::cluster`]).
 
 use std::borrow::Cow;
@@ -30,6 +31,7 @@ use tensor::{DType, Tensor};
 use crate::learners::{Learner, MetaParams, Objective, Outer, Progress};
 use crate::tasks::{stack_tasks, Batch, Task, TaskSource};
 use crate::training::cluster::{all_gather_lists, share, Cluster, SingleProcess};
+use crate::training::tree_sum::{assemble, partial_sums, TreeAdd};
 use crate::training::wire::Wire;
 
 /// How the tasks of a meta-batch are evaluated.
@@ -101,6 +103,47 @@ impl Wire for ChunkResult {
             scored: usize::read(input),
             grads: Vec::read(input),
             memos: Vec::read(input),
+        }
+    }
+}
+
+/// Chunks are added along the tree of `tree_sum`; memos stay in task order.
+impl TreeAdd for ChunkResult {
+    fn add(mut self, right: ChunkResult) -> ChunkResult {
+        self.loss += right.loss;
+        self.correct += right.correct;
+        self.scored += right.scored;
+        for (sum, g) in self.grads.iter_mut().zip(&right.grads) {
+            sum.add_assign(g);
+        }
+        self.memos.extend(right.memos);
+        self
+    }
+}
+
+/// A partial sum as it travels between processes: the chunks it covers, then the sum.
+struct Node {
+    chunks: Range<usize>,
+    result: ChunkResult,
+}
+
+impl From<(Range<usize>, ChunkResult)> for Node {
+    fn from((chunks, result): (Range<usize>, ChunkResult)) -> Node {
+        Node { chunks, result }
+    }
+}
+
+impl Wire for Node {
+    fn write(&self, out: &mut Vec<u8>) {
+        self.chunks.start.write(out);
+        self.chunks.end.write(out);
+        self.result.write(out);
+    }
+    fn read(input: &mut &[u8]) -> Node {
+        let (start, end) = (usize::read(input), usize::read(input));
+        Node {
+            chunks: start..end,
+            result: ChunkResult::read(input),
         }
     }
 }
@@ -213,8 +256,9 @@ impl MetaTrainer {
             .map(|start| start..(start + chunk).min(count))
             .collect();
         // This process's chunks (all of them when it is alone).
-        let ours = share(ranges.len(), cluster.rank(), cluster.size());
-        let ranges = &ranges[ours];
+        let ranges_total = ranges.len();
+        let ours = share(ranges_total, cluster.rank(), cluster.size());
+        let ranges = &ranges[ours.clone()];
         // With a chunk per thread or more, the chunks alone keep every thread busy, so the
         // kernels inside them need not split their work too (`tensor::parallel`: same results).
         let saturated = ranges.len() >= rayon::current_num_threads();
@@ -228,30 +272,28 @@ impl MetaTrainer {
         // The rest of the step runs on this thread alone: keep the others from falling
         // asleep before the next step's chunks (see `threads`).
         crate::training::threads::keep_awake();
-        // Every chunk of the batch, in chunk order, from whichever process computed it.
-        let per_chunk = match cluster.size() {
-            1 => per_chunk,
-            _ => all_gather_lists(cluster, &per_chunk),
+        // Sum along the fixed tree over chunk indices (`tree_sum`): this process adds the
+        // subtrees within its own chunks, the processes exchange those partial sums, and each
+        // completes the tree: the same bits as one process, whatever thread or process
+        // computed what.
+        let nodes = partial_sums(ranges_total, ours, per_chunk);
+        let nodes = match cluster.size() {
+            1 => nodes,
+            _ => all_gather_lists(
+                cluster,
+                &nodes.into_iter().map(Node::from).collect::<Vec<_>>(),
+            )
+            .into_iter()
+            .map(|node| (node.chunks, node.result))
+            .collect(),
         };
-        // Sum in chunk order, whatever thread or process computed what.
-        let mut chunk_results = per_chunk.into_iter();
-        let first = chunk_results.next().expect("at least one chunk");
-        let (mut loss, mut correct, mut scored, mut sums, mut memos) = (
-            first.loss,
-            first.correct,
-            first.scored,
-            first.grads,
-            first.memos,
-        );
-        for chunk in chunk_results {
-            loss += chunk.loss;
-            correct += chunk.correct;
-            scored += chunk.scored;
-            for (sum, g) in sums.iter_mut().zip(&chunk.grads) {
-                sum.add_assign(g);
-            }
-            memos.extend(chunk.memos);
-        }
+        let ChunkResult {
+            loss,
+            correct,
+            scored,
+            grads: sums,
+            memos,
+        } = assemble(ranges_total, nodes);
         let scale = 1.0 / count as f64;
         let flat = self.meta.flatten();
         let grads = flat.gradients(

@@ -3,6 +3,9 @@
 # turns for --rounds rounds, on the Omniglot conv meta-iteration (Meta-SGD, second order, 5-way
 # 1-shot, 15 queries, meta-batch 32) and on sinusoid Meta-SGD (meta-batch 25, chunks of 13).
 # Prints each run's throughput (meta-steps only) and, for two ranks, the communication line.
+# Two ranks run twice: as Open MPI places them by default (each bound to its own core) and with
+# `--bind-to none` (free to move, as threads are): on a machine shared with other work a bound
+# rank cannot leave a core that something else is using.
 #
 #   cargo build --release --features mpi --example omniglot --example metasgd_sinusoid
 #   bash benches/mpi_scaling.sh --rounds 3 --data <omniglot folder> --data <another>
@@ -35,6 +38,8 @@ for round in $(seq "$rounds"); do
         echo "round $round, $workload, load $(cut -d' ' -f1 /proc/loadavg)"
         printf '  1 rank  x 1 thread:  '; "${command[@]}" --threads 1 | report
         printf '  2 ranks x 1 thread:  '; "${launch[@]}" -np 2 "${command[@]}" --threads 1 | report
+        printf '  2 ranks x 1 thread, unbound: '
+        "${launch[@]}" --bind-to none -np 2 "${command[@]}" --threads 1 | report
         printf '  1 rank  x 2 threads: '; "${command[@]}" --threads 2 | report
     done
 done

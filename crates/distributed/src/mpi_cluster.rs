@@ -1,4 +1,8 @@
-//! [`Cluster`] over MPI: the exchange is `MPI_Allgatherv` on `MPI_COMM_WORLD`.
+//! [`Cluster`] over MPI: `MPI_Allgatherv` and `MPI_Sendrecv` on `MPI_COMM_WORLD`.
+//!
+//! A meta-step's partial sums travel by recursive doubling over `MPI_Sendrecv` when the ranks
+//! hold whole subtrees of the chunk tree, and by `MPI_Allgatherv` otherwise
+//! (`meta::training::cluster::tree_sum_among`).
 //!
 //! Threads: MPI is initialised in `main`, but the training loop runs on a rayon thread
 //! (`meta::run_on_pool`). So we ask for `MPI_THREAD_SERIALIZED` (any thread may call MPI, one
@@ -23,7 +27,8 @@ use meta::Cluster;
 use mpi::collective::CommunicatorCollectives;
 use mpi::datatype::PartitionMut;
 use mpi::environment::{Threading, Universe};
-use mpi::topology::{Communicator, SimpleCommunicator};
+use mpi::point_to_point::{send_receive, send_receive_into};
+use mpi::topology::{Communicator, Rank, SimpleCommunicator};
 use mpi::Count;
 
 /// This process's view of `MPI_COMM_WORLD`. Holds MPI open: dropping it finalises MPI.
@@ -133,6 +138,24 @@ impl Cluster for MpiCluster {
             .zip(&offsets)
             .map(|(&n, &at)| all[at as usize + 1..(at + n) as usize].to_vec())
             .collect()
+    }
+
+    /// `MPI_Sendrecv` with `partner`, twice: the lengths, then the bytes (each with the
+    /// leading byte of [`Cluster::all_gather`] above, for the same reason).
+    fn swap(&self, partner: usize, mine: &[u8]) -> Vec<u8> {
+        let _serial = self.calls.lock().unwrap_or_else(|e| e.into_inner());
+        let started = Instant::now();
+        let world = SimpleCommunicator::world();
+        let other = world.process_at_rank(partner as Rank);
+        let mine = [&[0xA5][..], mine].concat();
+        let (length, _): (u64, _) = send_receive(&(mine.len() as u64), &other, &other);
+        let mut theirs = vec![0u8; length as usize];
+        send_receive_into(&mine[..], &other, &mut theirs[..], &other);
+        self.exchange_nanos
+            .fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
+        self.bytes_sent
+            .fetch_add(mine.len() as u64, Ordering::Relaxed);
+        theirs.split_off(1)
     }
 
     fn exchange_time(&self) -> Duration {

@@ -4,6 +4,7 @@
 //! runs without MPI; the `distributed` crate puts the same trait over MPI, and CI compares the
 //! MPI run's checkpoint with the single process's byte for byte.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier, Mutex};
 
 use meta::{
@@ -16,12 +17,14 @@ use rand::SeedableRng;
 use tensor::DType;
 
 /// One of `size` threads acting as processes: `all_gather` posts this thread's bytes on a
-/// shared board, waits for everyone's, and reads them all.
+/// shared board, waits for everyone's, and reads them all. `swap` is the default (through
+/// `all_gather`), counted.
 struct Threads {
     rank: usize,
     size: usize,
     board: Arc<Mutex<Vec<Vec<u8>>>>,
     barrier: Arc<Barrier>,
+    swaps: Arc<AtomicUsize>,
 }
 
 impl Threads {
@@ -34,6 +37,7 @@ impl Threads {
                 size,
                 board: Arc::clone(&board),
                 barrier: Arc::clone(&barrier),
+                swaps: Arc::new(AtomicUsize::new(0)),
             })
             .collect()
     }
@@ -52,6 +56,10 @@ impl Cluster for Threads {
         let all = self.board.lock().unwrap().clone();
         self.barrier.wait(); // everyone has read: the board may be reused
         all
+    }
+    fn swap(&self, partner: usize, mine: &[u8]) -> Vec<u8> {
+        self.swaps.fetch_add(1, Ordering::Relaxed);
+        self.all_gather(mine).swap_remove(partner)
     }
 }
 
@@ -90,7 +98,7 @@ fn train(name: &str, execution: Execution, cluster: &dyn Cluster) -> Vec<Vec<u32
 }
 
 /// Every thread's result of `work(cluster)` for a cluster of `size` threads.
-fn on_threads<R: Send>(size: usize, work: impl Fn(&dyn Cluster) -> R + Sync) -> Vec<R> {
+fn on_threads<R: Send>(size: usize, work: impl Fn(&Threads) -> R + Sync) -> Vec<R> {
     std::thread::scope(|scope| {
         let handles: Vec<_> = Threads::cluster(size)
             .into_iter()
@@ -106,19 +114,34 @@ fn on_threads<R: Send>(size: usize, work: impl Fn(&dyn Cluster) -> R + Sync) -> 
 #[test]
 fn shared_meta_steps_equal_the_single_process_bit_for_bit() {
     // 10 tasks in chunks of 3: chunks of 3, 3, 3 and 1 tasks, shared among 1 to 5 processes
-    // (five processes: one of them has no chunk at all).
+    // (five processes: one of them has no chunk at all). Two and four processes hold whole
+    // subtrees of the chunk tree and combine them by recursive doubling (log₂P swaps a step);
+    // three and five send their partial sums to everyone.
     for (name, execution) in [
         ("metasgd", Execution::Vectorised { chunk: 3 }),
         ("maml", Execution::PerTask { chunk: 3 }),
         ("reptile", Execution::Vectorised { chunk: 3 }),
     ] {
         let alone = train(name, execution, &SingleProcess);
-        for size in [2, 3, 5] {
-            let shared = on_threads(size, |cluster| train(name, execution, cluster));
-            for (rank, state) in shared.iter().enumerate() {
+        for size in [2, 3, 4, 5] {
+            let shared = on_threads(size, |cluster| {
+                let state = train(name, execution, cluster);
+                (state, cluster.swaps.load(Ordering::Relaxed))
+            });
+            let swaps_per_step = match size {
+                2 => 1,
+                4 => 2,
+                _ => 0,
+            };
+            for (rank, (state, swaps)) in shared.iter().enumerate() {
                 assert!(
                     state == &alone,
                     "{name}, {execution:?}: rank {rank} of {size} differs from one process"
+                );
+                assert_eq!(
+                    *swaps,
+                    4 * swaps_per_step,
+                    "{name}: swaps of rank {rank} of {size}"
                 );
             }
         }
@@ -129,7 +152,7 @@ fn shared_meta_steps_equal_the_single_process_bit_for_bit() {
 fn shared_evaluation_equals_the_single_process() {
     let trainer = trainer("metasgd", Execution::Vectorised { chunk: 3 });
     let tasks = sinusoid_eval_tasks(&Sinusoid::maml(5), 7, 1);
-    let evaluate = |cluster: &dyn Cluster| {
+    let evaluate = |cluster: &Threads| {
         let (model, learner) = (trainer.model.as_ref(), trainer.learner.as_ref());
         evaluate_tasks_among(cluster, model, learner, &trainer.meta, 1, &tasks)
     };

@@ -24,6 +24,7 @@
 use std::ops::Range;
 use std::time::Duration;
 
+use crate::training::tree_sum::{assemble, TreeAdd};
 use crate::training::wire::Wire;
 
 /// The processes that share the work, as seen from one of them.
@@ -42,13 +43,22 @@ pub trait Cluster: Send + Sync {
     /// rank.
     fn all_gather(&self, mine: &[u8]) -> Vec<Vec<u8>>;
 
-    /// Time spent so far inside [`Cluster::all_gather`] (the transfer, and waiting for the
-    /// slowest process to arrive).
+    /// Processes pair up: this one sends `mine` to `partner` and gets `partner`'s bytes
+    /// back. Collective: every process calls it at the same time, each with a partner that
+    /// names it in return. The default goes through [`Cluster::all_gather`] (right, but every
+    /// process receives everything); a transport with point-to-point messages moves only the
+    /// pair's bytes.
+    fn swap(&self, partner: usize, mine: &[u8]) -> Vec<u8> {
+        self.all_gather(mine).swap_remove(partner)
+    }
+
+    /// Time spent so far exchanging (the transfer, and waiting for the slowest process to
+    /// arrive).
     fn exchange_time(&self) -> Duration {
         Duration::ZERO
     }
 
-    /// Bytes this process has sent so far through [`Cluster::all_gather`].
+    /// Bytes this process has sent so far.
     fn bytes_sent(&self) -> u64 {
         0
     }
@@ -78,6 +88,82 @@ impl Cluster for SingleProcess {
 pub fn share(count: usize, rank: usize, size: usize) -> Range<usize> {
     assert!(rank < size, "share: rank {rank} of a cluster of {size}");
     count * rank / size..count * (rank + 1) / size
+}
+
+/// The sum along the tree of [`crate::training::tree_sum`] over `total` chunks, given this
+/// process's partial sums `mine` (the tree's nodes within its [`share`] of the chunks): the
+/// same value, bit for bit, on every process and as one process would compute it.
+/// Collective.
+///
+/// When `P` processes share the chunks in whole subtrees (`P` a power of two and `total/P` one
+/// too, e.g. 32 chunks among 2, 4, …, 32 processes), each holds one node of the tree, and the
+/// nodes combine by recursive doubling: in round `k` process `r` swaps its sum with process
+/// `r XOR 2ᵏ`, and both add the two in chunk order, the left one first — the tree's own
+/// addition at that level. `log₂P` messages of one gradient each. Any other split sends every
+/// process's nodes to every process ([`Cluster::all_gather`]), and each completes the tree.
+pub fn tree_sum_among<R: Wire + TreeAdd>(
+    cluster: &dyn Cluster,
+    total: usize,
+    mine: Vec<(Range<usize>, R)>,
+) -> R {
+    let (rank, size) = (cluster.rank(), cluster.size());
+    if size == 1 {
+        return assemble(total, mine);
+    }
+    if size.is_power_of_two() && total.is_multiple_of(size) && (total / size).is_power_of_two() {
+        let [(_, mut sum)]: [(Range<usize>, R); 1] = mine.try_into().unwrap_or_else(|m: Vec<_>| {
+            panic!(
+                "tree_sum_among: rank {rank} holds {} nodes, not one",
+                m.len()
+            )
+        });
+        let mut span = 1;
+        while span < size {
+            let mut bytes = Vec::new();
+            sum.write(&mut bytes);
+            let received = cluster.swap(rank ^ span, &bytes);
+            let mut input = received.as_slice();
+            let theirs = R::read(&mut input);
+            assert!(input.is_empty(), "tree_sum_among: bytes left over");
+            sum = if rank & span == 0 {
+                sum.add(theirs)
+            } else {
+                theirs.add(sum)
+            };
+            span *= 2;
+        }
+        return sum;
+    }
+    let mine: Vec<Node<R>> = mine
+        .into_iter()
+        .map(|(chunks, value)| Node { chunks, value })
+        .collect();
+    let all = all_gather_lists(cluster, &mine);
+    assemble(
+        total,
+        all.into_iter().map(|n| (n.chunks, n.value)).collect(),
+    )
+}
+
+/// A partial sum as it travels between processes: the chunks it covers, then its value.
+struct Node<R> {
+    chunks: Range<usize>,
+    value: R,
+}
+
+impl<R: Wire> Wire for Node<R> {
+    fn write(&self, out: &mut Vec<u8>) {
+        self.chunks.start.write(out);
+        self.chunks.end.write(out);
+        self.value.write(out);
+    }
+    fn read(input: &mut &[u8]) -> Node<R> {
+        let (start, end) = (usize::read(input), usize::read(input));
+        Node {
+            chunks: start..end,
+            value: R::read(input),
+        }
+    }
 }
 
 /// Runs `work` on this process's [`share`] of `items` and returns the results of all items, in

@@ -30,8 +30,8 @@ use tensor::{DType, Tensor};
 
 use crate::learners::{Learner, MetaParams, Objective, Outer, Progress};
 use crate::tasks::{stack_tasks, Batch, Task, TaskSource};
-use crate::training::cluster::{all_gather_lists, share, Cluster, SingleProcess};
-use crate::training::tree_sum::{assemble, partial_sums, TreeAdd};
+use crate::training::cluster::{share, tree_sum_among, Cluster, SingleProcess};
+use crate::training::tree_sum::{partial_sums, TreeAdd};
 use crate::training::wire::Wire;
 
 /// How the tasks of a meta-batch are evaluated.
@@ -118,33 +118,6 @@ impl TreeAdd for ChunkResult {
         }
         self.memos.extend(right.memos);
         self
-    }
-}
-
-/// A partial sum as it travels between processes: the chunks it covers, then the sum.
-struct Node {
-    chunks: Range<usize>,
-    result: ChunkResult,
-}
-
-impl From<(Range<usize>, ChunkResult)> for Node {
-    fn from((chunks, result): (Range<usize>, ChunkResult)) -> Node {
-        Node { chunks, result }
-    }
-}
-
-impl Wire for Node {
-    fn write(&self, out: &mut Vec<u8>) {
-        self.chunks.start.write(out);
-        self.chunks.end.write(out);
-        self.result.write(out);
-    }
-    fn read(input: &mut &[u8]) -> Node {
-        let (start, end) = (usize::read(input), usize::read(input));
-        Node {
-            chunks: start..end,
-            result: ChunkResult::read(input),
-        }
     }
 }
 
@@ -277,23 +250,13 @@ impl MetaTrainer {
         // completes the tree: the same bits as one process, whatever thread or process
         // computed what.
         let nodes = partial_sums(ranges_total, ours, per_chunk);
-        let nodes = match cluster.size() {
-            1 => nodes,
-            _ => all_gather_lists(
-                cluster,
-                &nodes.into_iter().map(Node::from).collect::<Vec<_>>(),
-            )
-            .into_iter()
-            .map(|node| (node.chunks, node.result))
-            .collect(),
-        };
         let ChunkResult {
             loss,
             correct,
             scored,
             grads: sums,
             memos,
-        } = assemble(ranges_total, nodes);
+        } = tree_sum_among(cluster, ranges_total, nodes);
         let scale = 1.0 / count as f64;
         let flat = self.meta.flatten();
         let grads = flat.gradients(

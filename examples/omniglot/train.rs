@@ -123,6 +123,12 @@ pub fn run(args: &TrainArgs, cluster: &dyn Cluster) -> Result<(), String> {
         false => None,
     };
 
+    // Ranks get here at different times (the others load the images only once rank 0 has
+    // written their cache): meet first, so that rank 0's first meta-step does not count the
+    // wait as stepping and exchange time.
+    if cluster.size() > 1 {
+        cluster.all_gather(&[]);
+    }
     let progress = Progress::new(start, args.iters);
     let started = Instant::now();
     let (mut recent_loss, mut recent_accuracy) = (f64::NAN, f64::NAN);

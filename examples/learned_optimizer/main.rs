@@ -128,6 +128,16 @@ struct Args {
 
 fn main() {
     let args = Args::parse();
+    // Its meta-training is one unrolled optimisation at a time, not a meta-batch to share: as
+    // several ranks of an MPI job each would run the whole thing and write the same files.
+    if let Some(launch) = distributed::launcher::launched_by_mpi().filter(|l| l.size > 1) {
+        eprintln!(
+            "error: learned_optimizer runs as one process, but {} started it as rank {} of {} \
+             ({}); run it without mpirun",
+            launch.launcher, launch.rank, launch.size, launch.variable
+        );
+        std::process::exit(2);
+    }
     if let Err(message) =
         meta::run_on_pool(Some(args.threads as usize), || run(&args)).and_then(|r| r)
     {

@@ -136,6 +136,12 @@ pub struct LearnerArgs {
     /// (default: per example).
     #[arg(long, value_parser = positive::<usize>)]
     pub cnp_width: Option<usize>,
+    /// Optimisation-based learners: compute the meta-gradient by recomputing the inner steps
+    /// one at a time in a reverse sweep, instead of recording them all: memory of one inner
+    /// step instead of all of them, for about n−1 more first-order inner steps of time. The same
+    /// meta-gradient up to rounding (not recorded in checkpoints; a run may resume either way).
+    #[arg(long)]
+    pub recompute: bool,
 }
 
 impl LearnerArgs {
@@ -153,6 +159,7 @@ impl LearnerArgs {
             similarity_d: self.similarity_d,
             learn_similarity: !self.fixed_similarity,
             cnp_width: self.cnp_width.unwrap_or(defaults.cnp_width),
+            recompute: self.recompute || defaults.recompute,
             ..defaults
         }
     }
@@ -211,6 +218,13 @@ mod tests {
             let learner = meta::registry::build(&cli.learner.algo, &settings).unwrap();
             assert_eq!(learner.name(), entry.name);
         }
+        // Recomputation is off unless asked for.
+        let recompute = |args: &[&str]| {
+            let cli = Cli::try_parse_from(args).unwrap();
+            cli.learner.settings(Settings::default()).recompute
+        };
+        assert!(!recompute(&["x", "--algo", "maml"]));
+        assert!(recompute(&["x", "--algo", "maml", "--recompute"]));
         assert!(Cli::try_parse_from(["x", "--algo", "nope"]).is_err());
         assert!(Cli::try_parse_from(["x", "--inner-lr", "nan"]).is_err());
     }

@@ -9,13 +9,19 @@
 //! | Meta-SGD (Li et al. 2017) | [`PerParameterRate`](super::rules::PerParameterRate) | second order |
 //! | first-order Meta-SGD | `PerParameterRate` | first order: ∂L/∂α = −g ⊙ ∂L/∂θ' needs no Hessian |
 //! | similarity-scaled step | [`SimilarityScaled`](super::rules::SimilarityScaled) | second order |
+//!
+//! With `recompute`, the outer objective is differentiated by [`Unroll`] (one inner step's
+//! graph alive at a time) instead of recording every step: the same meta-gradient up to
+//! rounding, in memory that does not grow with `steps`, for n−1 more first-order inner steps.
 
 use nn::{Module, Params};
 use rand::rngs::StdRng;
 use tensor::{DType, Tensor};
 
 use crate::learners::rule::{TaskStart, UpdateRule};
-use crate::learners::{inner_loop, Adapted, Learner, MetaParams, Progress, Tape};
+use crate::learners::{
+    inner_loop, outer_by_adapting, Adapted, Learner, MetaParams, Outer, Progress, Tape, Unroll,
+};
 use crate::tasks::Batch;
 
 /// An optimisation-based learner: `steps` steps of `rule`, differentiated through as `tape`
@@ -26,6 +32,9 @@ pub struct GradientLearner {
     pub steps: usize,
     /// [`Tape::SecondOrder`] or [`Tape::FirstOrder`].
     pub tape: Tape,
+    /// Meta-train by recomputing each inner step in a reverse sweep ([`Unroll`]) instead of
+    /// recording all of them: memory of one step, not `steps`.
+    pub recompute: bool,
 }
 
 impl Learner for GradientLearner {
@@ -71,6 +80,37 @@ impl Learner for GradientLearner {
 
     fn training_tape(&self, _progress: Progress) -> Tape {
         self.tape
+    }
+
+    /// The query loss after the last step, recorded ([`outer_by_adapting`]) or recomputed.
+    fn outer(
+        &self,
+        model: &dyn Module,
+        meta: &MetaParams,
+        support: &Batch,
+        query: &Batch,
+        tasks: usize,
+        progress: Progress,
+    ) -> Outer {
+        if !self.recompute {
+            return outer_by_adapting(self, model, meta, support, query, tasks, progress);
+        }
+        // Only the last step's query loss counts: weights 0, …, 0, 1.
+        let mut weights = vec![0.0; self.steps];
+        if let Some(last) = weights.last_mut() {
+            *last = 1.0;
+        }
+        Unroll {
+            model,
+            rule: self.rule.as_ref(),
+            meta,
+            support,
+            query,
+            tasks,
+            tape: self.tape,
+            weights: &weights,
+        }
+        .outer()
     }
 
     fn summary(

@@ -118,8 +118,9 @@ pub trait Learner: Send + Sync {
         true
     }
 
-    /// The outer objective of meta-training on one task or a stack. By default: adapt with
-    /// [`Learner::training_tape`], predict the query set, and its loss.
+    /// The outer objective of meta-training on one task or a stack. By default
+    /// [`outer_by_adapting`]: adapt with [`Learner::training_tape`], predict the query set, and
+    /// its loss.
     fn outer(
         &self,
         model: &dyn Module,
@@ -129,14 +130,7 @@ pub trait Learner: Send + Sync {
         tasks: usize,
         progress: Progress,
     ) -> Outer {
-        let tape = self.training_tape(progress);
-        let adapted = self.adapt(model, meta, support, tasks, self.inner_steps(), tape);
-        let prediction = self.predict(model, meta, &adapted, &Var::constant(query.x.clone()));
-        Outer {
-            objective: Objective::Loss(query.loss(&prediction, tasks)),
-            prediction,
-            memos: adapted.memos,
-        }
+        outer_by_adapting(self, model, meta, support, query, tasks, progress)
     }
 
     /// How much of the adaptation meta-training records (second order by default).
@@ -176,5 +170,26 @@ pub trait Learner: Send + Sync {
         let theta = model.init(rng, dtype);
         let learned = self.init_learned(&theta, dtype, rng);
         MetaParams { theta, learned }
+    }
+}
+
+/// The default outer objective: adapt with the learner's [`Learner::training_tape`], predict
+/// the query set, and its loss (for a learner that overrides [`Learner::outer`] only sometimes).
+pub fn outer_by_adapting<L: Learner + ?Sized>(
+    learner: &L,
+    model: &dyn Module,
+    meta: &MetaParams,
+    support: &Batch,
+    query: &Batch,
+    tasks: usize,
+    progress: Progress,
+) -> Outer {
+    let tape = learner.training_tape(progress);
+    let adapted = learner.adapt(model, meta, support, tasks, learner.inner_steps(), tape);
+    let prediction = learner.predict(model, meta, &adapted, &Var::constant(query.x.clone()));
+    Outer {
+        objective: Objective::Loss(query.loss(&prediction, tasks)),
+        prediction,
+        memos: adapted.memos,
     }
 }

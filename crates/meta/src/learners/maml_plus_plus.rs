@@ -23,7 +23,9 @@ use rand::rngs::StdRng;
 use tensor::DType;
 
 use crate::learners::rules::LayerStepRates;
-use crate::learners::{inner_loop, Adapted, Learner, MetaParams, Objective, Outer, Progress, Tape};
+use crate::learners::{
+    inner_loop, Adapted, Learner, MetaParams, Objective, Outer, Progress, Tape, Unroll,
+};
 use crate::tasks::Batch;
 
 /// MAML++ with `steps` inner steps.
@@ -35,6 +37,9 @@ pub struct MamlPlusPlus {
     pub multi_step_iters: u64,
     /// Iterations trained with the first-order meta-gradient before switching to second order.
     pub first_order_iters: u64,
+    /// Meta-train by recomputing each inner step in a reverse sweep ([`Unroll`]) instead of
+    /// recording all of them: the multi-step loss in the memory of one step.
+    pub recompute: bool,
 }
 
 impl MamlPlusPlus {
@@ -121,6 +126,21 @@ impl Learner for MamlPlusPlus {
         progress: Progress,
     ) -> Outer {
         let weights = self.step_weights(progress);
+        let tape = self.training_tape(progress);
+        if self.recompute {
+            // One weight per step taken (`step_weights` has one even for 0 steps).
+            return Unroll {
+                model,
+                rule: &self.rule,
+                meta,
+                support,
+                query,
+                tasks,
+                tape,
+                weights: &weights[..self.steps],
+            }
+            .outer();
+        }
         let x = Var::constant(query.x.clone());
         let mut total: Option<Var> = None;
         let mut last_prediction = None;
@@ -144,7 +164,6 @@ impl Learner for MamlPlusPlus {
                 last_prediction = Some(prediction);
             }
         };
-        let tape = self.training_tape(progress);
         let adapted = inner_loop(
             model, &self.rule, meta, support, tasks, self.steps, tape, &mut score,
         );

@@ -47,6 +47,11 @@ pub struct Settings {
     pub lstm_layers: usize,
     /// Learned LSTM optimiser: the factor s on its output, θ + s·LSTM(g) (0.1).
     pub lstm_output_scale: f64,
+    /// Optimisation-based learners: meta-gradient by recomputing the inner steps one at a time
+    /// ([`Unroll`](crate::learners::Unroll)) instead of recording them all. The same
+    /// meta-gradient up to rounding, so not recorded in checkpoints: a run may resume with or
+    /// without it.
+    pub recompute: bool,
 }
 
 impl Default for Settings {
@@ -69,6 +74,7 @@ impl Default for Settings {
             lstm_hidden: 20,
             lstm_layers: 2,
             lstm_output_scale: 0.1,
+            recompute: false,
         }
     }
 }
@@ -125,6 +131,7 @@ pub const LEARNERS: &[Entry] = &[
                 steps: s.inner_steps,
                 multi_step_iters: s.multi_step_iters,
                 first_order_iters: s.first_order_iters,
+                recompute: s.recompute,
             })
         },
     },
@@ -201,6 +208,7 @@ fn gradient(
         rule,
         steps: settings.inner_steps,
         tape,
+        recompute: settings.recompute,
     })
 }
 

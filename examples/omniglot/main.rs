@@ -6,6 +6,7 @@
 //! cargo run --release --example omniglot -- eval --checkpoint runs/omniglot/checkpoint.safetensors
 //! cargo run --release --example omniglot -- lake --runs all_runs --checkpoint runs/omniglot-20way/checkpoint.safetensors
 //! cargo run --release --example omniglot -- train --algo protonet --ways 60 --queries 5 --meta-batch 1
+//! cargo run --release --example omniglot -- train --algo protonet --ways 60 --queries 5 --meta-batch 1 --augment --lr-schedule step --lr-decay-every 2000
 //! cargo run --release --example omniglot -- train --algo pgn --ways 5 --out runs/omniglot-pgn
 //! cargo run --release --example omniglot -- eval --ways 20 --checkpoint runs/omniglot-pgn/checkpoint.safetensors
 //! ```

@@ -11,6 +11,7 @@ pub mod fuzz_entry;
 pub mod nonfinite;
 pub mod omniglot_model;
 pub mod run_folder;
+pub mod schedule;
 
 pub use autograd;
 pub use meta;

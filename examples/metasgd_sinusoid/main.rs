@@ -22,6 +22,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, ValueEnum};
 use metagrad::cli::{at_least_two, finite_positive, positive, thread_count, LearnerArgs, RunArgs};
+use metagrad::schedule::{LrSchedule, StepDecayArgs};
 
 /// Meta-learn to regress sine waves from K points, with any learner of the registry.
 #[derive(Parser, Debug)]
@@ -65,9 +66,11 @@ pub struct Args {
     #[arg(long, default_value_t = 2e-3, value_parser = finite_positive)]
     pub outer_lr: f64,
     /// Outer learning-rate schedule: cosine decay from `--outer-lr` to zero over `--iters`
-    /// (Loshchilov & Hutter 2017), or constant.
+    /// (Loshchilov & Hutter 2017), constant, or step decay.
     #[arg(long, value_enum, default_value_t = LrSchedule::Cosine)]
     pub lr_schedule: LrSchedule,
+    #[command(flatten)]
+    pub lr_decay: StepDecayArgs,
     /// Tasks in the final evaluation.
     #[arg(long, default_value_t = 600, value_parser = at_least_two::<u64>)]
     pub eval_tasks: u64,
@@ -81,12 +84,6 @@ pub struct Args {
     /// in [π, 2π]; learners that choose a step per task report it there.
     #[arg(long)]
     pub shifted_eval: bool,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum LrSchedule {
-    Constant,
-    Cosine,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

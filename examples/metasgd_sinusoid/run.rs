@@ -11,14 +11,13 @@ use meta::{
 };
 use metagrad::nonfinite::{check_meta_loss, detect_anomaly};
 use metagrad::run_folder::{self, Curve};
-use nn::optim::{Constant, Cosine, Schedule};
 use nn::{mlp, Activation, Module};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use tensor::DType;
 
 use crate::svg::{render, Panel};
-use crate::{Args, Family, LrSchedule};
+use crate::{Args, Family};
 
 /// The defaults of this example for learner `algo`: one inner step of 0.01 (MAML's sinusoid
 /// setting) and Meta-SGD's α ~ U[0.005, 0.1]; MAML++ and Reptile take five steps, MAML++'s
@@ -181,14 +180,8 @@ fn run_settings(args: &Args) -> Vec<(&'static str, String)> {
             "outer_optimizer",
             format!("{:?}", args.learner.outer_optimizer).to_lowercase(),
         ),
-        (
-            "lr_schedule",
-            format!("{:?}", args.lr_schedule).to_lowercase(),
-        ),
     ];
-    if args.lr_schedule == LrSchedule::Cosine {
-        settings.push(("cosine_iters", args.iters.to_string()));
-    }
+    settings.extend(args.lr_schedule.settings(args.iters, &args.lr_decay));
     settings
 }
 
@@ -234,14 +227,9 @@ fn train(
     };
 
     let iters = args.iters as usize;
-    let schedule: Box<dyn Schedule> = match args.lr_schedule {
-        LrSchedule::Constant => Box::new(Constant(args.outer_lr)),
-        LrSchedule::Cosine => Box::new(Cosine {
-            base: args.outer_lr,
-            min: 0.0,
-            total: iters,
-        }),
-    };
+    let schedule = args
+        .lr_schedule
+        .build(args.outer_lr, args.iters, &args.lr_decay);
     let progress = Progress::new(start as usize, iters);
     let started = Instant::now();
     let mut recent = 0.0;

@@ -6,6 +6,7 @@
 //! cargo run --release --example omniglot -- eval --checkpoint runs/omniglot/checkpoint.safetensors
 //! cargo run --release --example omniglot -- lake --runs all_runs --checkpoint runs/omniglot-20way/checkpoint.safetensors
 //! cargo run --release --example omniglot -- train --algo protonet --ways 60 --queries 5 --meta-batch 1
+//! cargo run --release --example omniglot -- train --algo protonet --ways 60 --queries 5 --meta-batch 1 --augment --lr-schedule step --lr-decay-every 2000
 //! cargo run --release --example omniglot -- train --algo pgn --ways 5 --out runs/omniglot-pgn
 //! cargo run --release --example omniglot -- eval --ways 20 --checkpoint runs/omniglot-pgn/checkpoint.safetensors
 //! ```
@@ -25,6 +26,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 use metagrad::cli::{at_least_two, finite_positive, positive, thread_count, LearnerArgs, RunArgs};
+use metagrad::schedule::{LrSchedule, StepDecayArgs};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -88,9 +90,16 @@ pub struct TrainArgs {
     /// Tasks per meta-iteration.
     #[arg(long, default_value_t = 32, value_parser = positive::<usize>)]
     pub meta_batch: usize,
-    /// Outer learning rate.
+    /// Outer learning rate (the starting rate under a decaying schedule).
     #[arg(long, default_value_t = 1e-3, value_parser = finite_positive)]
     pub outer_lr: f64,
+    /// Outer learning-rate schedule: constant, step decay (`--lr-decay` every
+    /// `--lr-decay-every` iterations, as Snell et al. halve theirs every 2,000 episodes), or
+    /// cosine decay to zero over `--iters`.
+    #[arg(long, value_enum, default_value_t = LrSchedule::Constant)]
+    pub lr_schedule: LrSchedule,
+    #[command(flatten)]
+    pub lr_decay: StepDecayArgs,
     /// Meta-iterations in total (a resumed run continues up to this number).
     #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u64).range(..=meta::MAX_ITERATION))]
     pub iters: u64,

@@ -87,8 +87,9 @@ pub fn run(args: &TrainArgs, cluster: &dyn Cluster) -> Result<(), String> {
         trainer.learner.name(),
         trainer.meta.learned.numel()
     );
-    // What defines the run: recorded in every checkpoint, compared on resume.
-    let metadata = vec![
+    // What defines the run: recorded in every checkpoint, compared on resume (with the
+    // schedule, so a resumed run continues the rates it started with).
+    let mut metadata = vec![
         ("ways", ways.to_string()),
         ("shots", args.episode.shots.to_string()),
         ("queries", args.episode.queries.to_string()),
@@ -102,6 +103,10 @@ pub fn run(args: &TrainArgs, cluster: &dyn Cluster) -> Result<(), String> {
             format!("{:?}", args.learner.outer_optimizer).to_lowercase(),
         ),
     ];
+    metadata.extend(args.lr_schedule.settings(args.iters, &args.lr_decay));
+    let schedule = args
+        .lr_schedule
+        .build(args.outer_lr, args.iters, &args.lr_decay);
     let checkpoint_path = out.join(run_folder::CHECKPOINT);
     // The checkpoint on disk that holds the run so far, if any: kept if the run fails.
     let mut last_saved = run_folder::resume_if_asked(&args.run, &mut trainer, &metadata)?;
@@ -138,6 +143,10 @@ pub fn run(args: &TrainArgs, cluster: &dyn Cluster) -> Result<(), String> {
     let (mut exchange, mut sent) = (std::time::Duration::ZERO, 0);
     for iteration in start + 1..=args.iters {
         let step_started = Instant::now();
+        // Iteration i (from 1) takes the schedule's rate of step i − 1.
+        trainer
+            .optimizer
+            .set_learning_rate(schedule.learning_rate(iteration as usize - 1));
         let exchanged = (cluster.exchange_time(), cluster.bytes_sent());
         let tasks = Tasks::Drawn {
             source: &train_tasks,

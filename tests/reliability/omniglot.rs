@@ -180,6 +180,23 @@ fn resuming_with_other_settings_or_bad_state_is_refused_and_the_checkpoint_kept(
         "`test_alphabets`: checkpoint Early_Aramaic, this run Latin",
     );
     unchanged(&out(&dir), &before);
+    // The schedule is part of the run: a constant-rate checkpoint does not continue as a
+    // decaying one.
+    train(
+        &dir,
+        2,
+        &[
+            "--resume",
+            resume,
+            "--lr-schedule",
+            "step",
+            "--lr-decay-every",
+            "1",
+        ],
+    )
+    .expect(1, "`lr_schedule`: checkpoint constant, this run step")
+    .expect(1, "`lr_decay_every`: checkpoint (not recorded), this run 1");
+    unchanged(&out(&dir), &before);
     train(&dir, 2, &["--resume", resume, "--outer-lr", "nan"]).expect(2, "finite number above 0");
     unchanged(&out(&dir), &before);
 
@@ -268,18 +285,45 @@ fn a_resumed_run_equals_the_uninterrupted_run_byte_for_byte() {
     if small_data().is_none() {
         return;
     }
-    let straight = scratch("omniglot-straight");
-    train(&straight, 2, &[]).expect(0, "checkpoint (iteration 2)");
-    let resumed = scratch("omniglot-resumed");
-    train(&resumed, 1, &[]).expect(0, "checkpoint (iteration 1)");
+    straight_and_resumed_agree("omniglot", 2, 1, &[]);
+}
+
+/// The same with the learning rate halved every iteration: the resumed half must take the
+/// schedule's rates from where the checkpoint left off (iterations 3 and 4 at 1/4 and 1/8 of
+/// the rate), not restart it.
+#[test]
+fn a_resumed_step_decay_run_equals_the_uninterrupted_run_byte_for_byte() {
+    if small_data().is_none() {
+        return;
+    }
+    let decay = [
+        "--lr-schedule",
+        "step",
+        "--lr-decay-every",
+        "1",
+        "--lr-decay",
+        "0.5",
+    ];
+    straight_and_resumed_agree("omniglot-decay", 4, 2, &decay);
+}
+
+/// Trains `iters` iterations in one go and, in another folder, `stop` iterations and then the
+/// rest with `--resume`; checkpoints and learning curves must be the same bytes.
+fn straight_and_resumed_agree(name: &str, iters: u64, stop: u64, extra: &[&str]) {
+    let straight = scratch(&format!("{name}-straight"));
+    train(&straight, iters, extra).expect(0, &format!("checkpoint (iteration {iters})"));
+    let resumed = scratch(&format!("{name}-resumed"));
+    train(&resumed, stop, extra).expect(0, &format!("checkpoint (iteration {stop})"));
     let resume = checkpoint(&resumed);
-    train(&resumed, 2, &["--resume", resume.to_str().unwrap()]).expect(0, "resumed from");
+    let mut continued = extra.to_vec();
+    continued.extend(["--resume", resume.to_str().unwrap()]);
+    train(&resumed, iters, &continued).expect(0, "resumed from");
     for file in ["checkpoint.safetensors", "curve.csv"] {
         let a = std::fs::read(out(&straight).join(file)).unwrap();
         let b = std::fs::read(out(&resumed).join(file)).unwrap();
         assert!(
             a == b,
-            "{file} differs between the straight and the resumed run"
+            "{file} differs between the straight and the resumed run ({name})"
         );
     }
 }

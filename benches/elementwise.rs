@@ -70,6 +70,9 @@ fn elementwise(c: &mut Criterion) {
     group.finish();
 }
 
+/// A unary tensor method, such as `Tensor::exp`.
+type UnaryOp = fn(&Tensor) -> Tensor;
+
 fn transcendental(c: &mut Criterion) {
     let mut rng = StdRng::seed_from_u64(0);
     let mut group = c.benchmark_group("transcendental");
@@ -81,7 +84,7 @@ fn transcendental(c: &mut Criterion) {
         let x = Tensor::rand_uniform(&[n], -4.0, 4.0, DType::F32, &mut rng);
         let positive = Tensor::rand_uniform(&[n], 0.01, 10.0, DType::F32, &mut rng);
         group.throughput(Throughput::Elements(n as u64));
-        let ops: [(&str, &Tensor, fn(&Tensor) -> Tensor); 4] = [
+        let ops: [(&str, &Tensor, UnaryOp); 4] = [
             ("exp", &x, Tensor::exp),
             ("log", &positive, Tensor::log),
             ("tanh", &x, Tensor::tanh),

@@ -26,8 +26,9 @@
 const LOG2_E: f32 = std::f32::consts::LOG2_E;
 /// `1.5·2²³`: adding it rounds a float below 2²² in magnitude to an integer.
 pub(super) const ROUND: f32 = 12_582_912.0;
-/// `ln2` rounded to 16 significant bits (45426 / 2¹⁶), and the remainder `ln2 − LN2_HI`.
-pub(super) const LN2_HI: f32 = 0.693_145_751_953_125;
+/// `ln2` rounded to 16 significant bits (45426 / 2¹⁶ = 0.693145751953125 exactly), and the
+/// remainder `ln2 − LN2_HI`.
+pub(super) const LN2_HI: f32 = 0.693_145_75;
 pub(super) const LN2_LO: f32 = 1.428_606_8e-6;
 /// `q(r) ≈ (eʳ − 1 − r)/r²`, lowest degree first (from `fit.py`).
 const Q: [f32; 5] = [

@@ -10,6 +10,8 @@
 //! `batch_norm/…` normalises the first layer's activations of MAML's Omniglot net on a query
 //! set (`[75, 64, 14, 14]`): the fused forward and backward kernels, and the composite the
 //! forward replaced (mean, centre, square, mean, scale).
+//! `transcendental/…` runs the `f32` functions of `tensor::vmath` (exp, log, tanh, sigmoid) on
+//! 1,000 and 64,000 elements, both below the size where a kernel splits across threads.
 //! Run with `cargo bench --bench elementwise`.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
@@ -68,6 +70,35 @@ fn elementwise(c: &mut Criterion) {
     group.finish();
 }
 
+/// A unary tensor method, such as `Tensor::exp`.
+type UnaryOp = fn(&Tensor) -> Tensor;
+
+fn transcendental(c: &mut Criterion) {
+    let mut rng = StdRng::seed_from_u64(0);
+    let mut group = c.benchmark_group("transcendental");
+    group
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_secs(1));
+    for n in [1_000, 64_000] {
+        // The range an LSTM's gates see; positive for the logarithm.
+        let x = Tensor::rand_uniform(&[n], -4.0, 4.0, DType::F32, &mut rng);
+        let positive = Tensor::rand_uniform(&[n], 0.01, 10.0, DType::F32, &mut rng);
+        group.throughput(Throughput::Elements(n as u64));
+        let ops: [(&str, &Tensor, UnaryOp); 4] = [
+            ("exp", &x, Tensor::exp),
+            ("log", &positive, Tensor::log),
+            ("tanh", &x, Tensor::tanh),
+            ("sigmoid", &x, Tensor::sigmoid),
+        ];
+        for (name, input, op) in ops {
+            group.bench_with_input(BenchmarkId::new(name, n), input, |bench, input| {
+                bench.iter(|| black_box(op(input)))
+            });
+        }
+    }
+    group.finish();
+}
+
 fn batch_norm(c: &mut Criterion) {
     let mut rng = StdRng::seed_from_u64(0);
     let mut group = c.benchmark_group("batch_norm");
@@ -98,5 +129,5 @@ fn batch_norm(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, elementwise, batch_norm);
+criterion_group!(benches, elementwise, transcendental, batch_norm);
 criterion_main!(benches);

@@ -10,6 +10,7 @@ use std::iter::Sum;
 use std::ops::{Add, AddAssign, Div, Mul, MulAssign, Neg, Sub, SubAssign};
 
 use crate::storage::Storage;
+use crate::vmath::{self, Math};
 
 /// The element type of a tensor, known at run time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -97,6 +98,11 @@ pub trait Element:
     fn sin(self) -> Self;
     fn cos(self) -> Self;
     fn tanh(self) -> Self;
+    /// The logistic sigmoid `1 / (1 + e^{−x})`.
+    fn sigmoid(self) -> Self;
+    /// `dst[i] = f(src[i])`: for `f32` the vectorised kernels of [`crate::vmath`], for `f64`
+    /// the scalar functions above.
+    fn map_math(f: Math, src: &[Self], dst: &mut [Self]);
     /// `ln(1 + x)`, accurate for `x` near 0.
     fn ln_1p(self) -> Self;
     /// `eˣ − 1`, accurate for `x` near 0.
@@ -137,11 +143,13 @@ impl Element for f32 {
     fn to_f64(self) -> f64 {
         self as f64
     }
+    // exp, ln, tanh and sigmoid: vmath's polynomials (within 1–2 ulps of C's), the same
+    // function one element at a time as the vectorised kernels run on slices.
     fn exp(self) -> Self {
-        f32::exp(self)
+        vmath::exp(self)
     }
     fn ln(self) -> Self {
-        f32::ln(self)
+        vmath::ln(self)
     }
     fn sqrt(self) -> Self {
         f32::sqrt(self)
@@ -153,7 +161,13 @@ impl Element for f32 {
         f32::cos(self)
     }
     fn tanh(self) -> Self {
-        f32::tanh(self)
+        vmath::tanh(self)
+    }
+    fn sigmoid(self) -> Self {
+        vmath::sigmoid(self)
+    }
+    fn map_math(f: Math, src: &[Self], dst: &mut [Self]) {
+        vmath::apply(f, src, dst)
     }
     fn ln_1p(self) -> Self {
         f32::ln_1p(self)
@@ -235,6 +249,21 @@ impl Element for f64 {
     }
     fn tanh(self) -> Self {
         f64::tanh(self)
+    }
+    // NOTE: two branches so neither exponential overflows: 1/(1 + e^{−x}) for x ≥ 0 and
+    // eˣ/(1 + eˣ) for x < 0.
+    fn sigmoid(self) -> Self {
+        if self >= 0.0 {
+            1.0 / (1.0 + (-self).exp())
+        } else {
+            let e = self.exp();
+            e / (1.0 + e)
+        }
+    }
+    fn map_math(f: Math, src: &[Self], dst: &mut [Self]) {
+        for (out, &v) in dst.iter_mut().zip(src) {
+            *out = f.scalar(v);
+        }
     }
     fn ln_1p(self) -> Self {
         f64::ln_1p(self)

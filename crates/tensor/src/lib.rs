@@ -7,7 +7,8 @@
 //! 3. [`tensor`](crate::tensor) — the `Tensor` type; [`create`] — constructors.
 //! 4. [`view`] — reshape, permute, broadcast, narrow: no copies.
 //! 5. [`walk`] — how kernels step through strided operands.
-//! 6. [`unary`], [`binary`], [`reduce`] — element-wise ops and reductions.
+//! 6. [`unary`], [`binary`], [`reduce`] — element-wise ops and reductions; [`vmath`] — the
+//!    vectorised `f32` exp, ln, tanh and sigmoid the unary ops use.
 //! 7. [`matmul`] — packed GEMM with a SIMD micro-kernel.
 //! 8. [`conv`], [`pool`], [`index`] — convolution, pooling, gather/scatter.
 //!
@@ -36,6 +37,7 @@ pub mod tensor;
 pub mod ternary;
 pub mod unary;
 pub mod view;
+pub mod vmath;
 pub mod walk;
 
 pub use binary::BinaryOp;

@@ -7,6 +7,7 @@ use rayon::prelude::*;
 use crate::buffer;
 use crate::element::Element;
 use crate::tensor::Tensor;
+use crate::vmath::Math;
 use crate::walk::Walk;
 use crate::with_dtype;
 
@@ -37,6 +38,40 @@ pub(crate) fn map<T: Element>(x: &Tensor, f: impl Fn(T) -> T + Sync) -> Tensor {
     Tensor::from_parts(out, x.shape())
 }
 
+/// `f` applied to every element of `x` by the slice kernel [`Element::map_math`] (vectorised
+/// for `f32`). A strided `x` whose runs are contiguous (a column block cut out of a matrix,
+/// such as an LSTM's gates) goes run by run through the same kernel; any other goes through
+/// [`map`] one element at a time. All three give the same bits.
+pub(crate) fn map_math<T: Element>(x: &Tensor, f: Math) -> Tensor {
+    if let Some(src) = x.contiguous_slice::<T>() {
+        let mut out = buffer::scratch::<T>(src.len());
+        if crate::parallel::split(src.len() >= PARALLEL_MIN_ELEMENTS) {
+            out.par_chunks_mut(MATH_CHUNK)
+                .zip(src.par_chunks(MATH_CHUNK))
+                .for_each(|(dst, src)| T::map_math(f, src, dst));
+        } else {
+            T::map_math(f, src, &mut out);
+        }
+        return Tensor::from_parts(out, x.shape());
+    }
+    let walk = Walk::new(x.shape(), [x.strides()]);
+    let (len, step) = (walk.run_len(), walk.run_stride(0));
+    if step != 1 || len == 0 {
+        return map::<T>(x, |v| f.scalar(v));
+    }
+    let src = x.storage_slice::<T>();
+    let mut out = buffer::scratch::<T>(x.numel());
+    let mut runs = out.chunks_exact_mut(len);
+    walk.for_each_run([x.layout().offset], |[start]| {
+        let dst = runs.next().expect("one output run per input run");
+        T::map_math(f, &src[start..start + len], dst);
+    });
+    Tensor::from_parts(out, x.shape())
+}
+
+/// Elements per rayon job in [`map_math`]: a few microseconds of work each.
+const MATH_CHUNK: usize = 1 << 13;
+
 impl Tensor {
     #[track_caller]
     pub fn neg(&self) -> Tensor {
@@ -45,13 +80,13 @@ impl Tensor {
 
     #[track_caller]
     pub fn exp(&self) -> Tensor {
-        with_dtype!(self.dtype(), T => map::<T>(self, |v| v.exp()))
+        with_dtype!(self.dtype(), T => map_math::<T>(self, Math::Exp))
     }
 
     /// Natural logarithm.
     #[track_caller]
     pub fn log(&self) -> Tensor {
-        with_dtype!(self.dtype(), T => map::<T>(self, |v| v.ln()))
+        with_dtype!(self.dtype(), T => map_math::<T>(self, Math::Ln))
     }
 
     #[track_caller]
@@ -100,22 +135,13 @@ impl Tensor {
 
     #[track_caller]
     pub fn tanh(&self) -> Tensor {
-        with_dtype!(self.dtype(), T => map::<T>(self, |v| v.tanh()))
+        with_dtype!(self.dtype(), T => map_math::<T>(self, Math::Tanh))
     }
 
-    /// `1 / (1 + e^{-x})`.
-    // NOTE: written in two branches so neither exponential overflows: for x ≥ 0 use
-    // 1/(1+e^{-x}); for x < 0 use e^{x}/(1+e^{x}).
+    /// `1 / (1 + e^{-x})`, without overflow for either sign (see [`Element::sigmoid`]).
     #[track_caller]
     pub fn sigmoid(&self) -> Tensor {
-        with_dtype!(self.dtype(), T => map::<T>(self, |v| {
-            if v >= T::ZERO {
-                T::ONE / (T::ONE + (-v).exp())
-            } else {
-                let e = v.exp();
-                e / (T::ONE + e)
-            }
-        }))
+        with_dtype!(self.dtype(), T => map_math::<T>(self, Math::Sigmoid))
     }
 
     /// `x^p` for a constant exponent.

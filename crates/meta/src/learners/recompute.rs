@@ -38,7 +38,8 @@ use autograd::{grad, grad_with, no_grad, GradOptions, Var};
 use nn::{Module, Params};
 use tensor::Tensor;
 
-use crate::learners::rule::{RuleState, Step, TaskStart, UpdateRule};
+use crate::learners::inner_loop::InnerStep;
+use crate::learners::rule::{RuleState, TaskStart, UpdateRule};
 use crate::learners::{MetaParams, Objective, Outer, Tape};
 use crate::tasks::Batch;
 
@@ -214,6 +215,7 @@ impl Unroll<'_> {
         };
         let mut state = no_grad(|| self.rule.begin(&start));
         let memo = state.memo.clone();
+        let inner = self.inner(&x, learned);
         let mut saved = Vec::with_capacity(steps.max(1));
         for index in 0..steps.max(1) {
             saved.push(Checkpoint {
@@ -223,18 +225,7 @@ impl Unroll<'_> {
             if index + 1 >= steps {
                 break;
             }
-            let loss = self.support.loss(&self.model.apply(&theta, &x), self.tasks);
-            let grads = grad(&[&loss], &theta.vars(), false)
-                .unwrap_or_else(|e| panic!("recompute: inner step {index}: {e}"));
-            let grads = theta.gradients(&grads);
-            let step = Step {
-                index,
-                theta: &theta,
-                grads: &grads,
-                learned,
-                tasks: self.tasks,
-            };
-            theta = no_grad(|| self.rule.step(&step, &mut state)).to_leaves();
+            theta = inner.step(index, &theta, Tape::Off, &mut state).to_leaves();
         }
         (saved, memo)
     }
@@ -249,18 +240,19 @@ impl Unroll<'_> {
         state: &mut RuleState,
     ) -> Params {
         let x = Var::constant(self.support.x.clone());
-        let loss = self.support.loss(&self.model.apply(theta, &x), self.tasks);
-        let grads = grad(&[&loss], &theta.vars(), self.tape == Tape::SecondOrder)
-            .unwrap_or_else(|e| panic!("recompute: inner step {index}: {e}"));
-        let grads = theta.gradients(&grads);
-        let step = Step {
-            index,
-            theta,
-            grads: &grads,
+        self.inner(&x, learned).step(index, theta, self.tape, state)
+    }
+
+    /// The shared inner step (`inner_loop`'s) for this task, with φ = `learned`.
+    fn inner<'b>(&'b self, x: &'b Var, learned: &'b Params) -> InnerStep<'b> {
+        InnerStep {
+            model: self.model,
+            rule: self.rule,
+            x,
+            support: self.support,
             learned,
             tasks: self.tasks,
-        };
-        self.rule.step(&step, state)
+        }
     }
 
     /// Σ ⟨seeds, outputs⟩ differentiated with respect to θ, the state and φ (not recorded).

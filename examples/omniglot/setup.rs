@@ -69,7 +69,7 @@ pub fn load_in_turn(
     cluster: &dyn Cluster,
 ) -> Result<Arc<Omniglot>, String> {
     let first = (cluster.rank() == 0).then(|| load(args, cache_dir));
-    cluster.all_gather(&[]); // a barrier: rank 0 has loaded
+    cluster.barrier(); // rank 0 has loaded
     first.unwrap_or_else(|| load(args, cache_dir))
 }
 

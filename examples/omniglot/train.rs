@@ -132,7 +132,7 @@ pub fn run(args: &TrainArgs, cluster: &dyn Cluster) -> Result<(), String> {
     // written their cache): meet first, so that rank 0's first meta-step does not count the
     // wait as stepping and exchange time.
     if cluster.size() > 1 {
-        cluster.all_gather(&[]);
+        cluster.barrier();
     }
     let progress = Progress::new(start, args.iters);
     let started = Instant::now();

@@ -43,6 +43,11 @@ pub trait Cluster: Send + Sync {
     /// rank.
     fn all_gather(&self, mine: &[u8]) -> Vec<Vec<u8>>;
 
+    /// Returns once every process has called it: an exchange of nothing. Collective.
+    fn barrier(&self) {
+        self.all_gather(&[]);
+    }
+
     /// Processes pair up: this one sends `mine` to `partner` and gets `partner`'s bytes
     /// back. Collective: every process calls it at the same time, each with a partner that
     /// names it in return. The default goes through [`Cluster::all_gather`] (right, but every

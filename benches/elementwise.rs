@@ -9,7 +9,8 @@
 //!
 //! `batch_norm/…` normalises the first layer's activations of MAML's Omniglot net on a query
 //! set (`[75, 64, 14, 14]`): the fused forward and backward kernels, and the composite the
-//! forward replaced (mean, centre, square, mean, scale).
+//! forward replaced (mean, centre, square, mean, scale), and two per-channel broadcasts on the
+//! same activations (a conv bias `+ b`, and `β − x ⊙ s`).
 //! `transcendental/…` runs the `f32` functions of `tensor::vmath` (exp, log, tanh, sigmoid) on
 //! 1,000 and 64,000 elements, both below the size where a kernel splits across threads.
 //! Run with `cargo bench --bench elementwise`.
@@ -118,6 +119,15 @@ fn batch_norm(c: &mut Criterion) {
         BenchmarkId::new("normalize_channels_grad", &label),
         |bench| bench.iter(|| black_box(x.normalize_channels_grad(&mean, &var, 1e-5, &g))),
     );
+    // A conv layer's bias and batch norm's affine step: per-channel operands broadcast over
+    // the activations (short runs of H·W, split across threads in blocks of runs).
+    let bias = Tensor::rand_normal(&[64, 1, 1], 0.0, 1.0, DType::F32, &mut rng);
+    group.bench_function(BenchmarkId::new("channel add", &label), |bench| {
+        bench.iter(|| black_box(x.add(&bias)))
+    });
+    group.bench_function(BenchmarkId::new("channel sub_mul", &label), |bench| {
+        bench.iter(|| black_box(bias.sub_mul(&x, &bias)))
+    });
     group.bench_function(BenchmarkId::new("composite forward", &label), |bench| {
         let axes = [0, 2, 3];
         bench.iter(|| {

@@ -11,13 +11,14 @@
 use rayon::prelude::*;
 
 use crate::buffer;
+use crate::buffer::write_run;
 use crate::element::Element;
 use crate::error::Result;
 use crate::layout::{broadcast_shapes, Shape};
 use crate::tensor::Tensor;
 use crate::unary::PARALLEL_MIN_ELEMENTS;
 use crate::view::or_panic;
-use crate::walk::Walk;
+use crate::walk::{collect_runs, Walk};
 use crate::with_dtype;
 
 /// The binary element-wise operations, by name.
@@ -94,31 +95,30 @@ fn zip_map<T: Element>(
         b.layout().broadcast_to(&shape)?,
     );
     let (x, y) = (a.storage_slice::<T>(), b.storage_slice::<T>());
-    let mut out = buffer::with_capacity(shape.iter().product());
     let walk = Walk::new(&shape, [&la.strides, &lb.strides]);
-    let len = walk.run_len();
-    match walk.run_strides() {
+    let (numel, start) = (shape.iter().product(), [la.offset, lb.offset]);
+    let out = match walk.run_strides() {
         // Specialised inner loops for the usual stride patterns, so they vectorise.
-        [1, 1] => walk.for_each_run([la.offset, lb.offset], |[i, j]| {
+        [1, 1] => collect_runs(&walk, start, numel, |[i, j], dst| {
+            let len = dst.len();
             let runs = x[i..i + len].iter().zip(&y[j..j + len]);
-            buffer::extend(&mut out, len, runs.map(|(&u, &v)| f(u, v)));
+            write_run(dst, runs.map(|(&u, &v)| f(u, v)));
         }),
-        [1, 0] => walk.for_each_run([la.offset, lb.offset], |[i, j]| {
+        [1, 0] => collect_runs(&walk, start, numel, |[i, j], dst| {
+            let len = dst.len();
             let v = y[j];
-            buffer::extend(&mut out, len, x[i..i + len].iter().map(|&u| f(u, v)));
+            write_run(dst, x[i..i + len].iter().map(|&u| f(u, v)));
         }),
-        [0, 1] => walk.for_each_run([la.offset, lb.offset], |[i, j]| {
+        [0, 1] => collect_runs(&walk, start, numel, |[i, j], dst| {
+            let len = dst.len();
             let u = x[i];
-            buffer::extend(&mut out, len, y[j..j + len].iter().map(|&v| f(u, v)));
+            write_run(dst, y[j..j + len].iter().map(|&v| f(u, v)));
         }),
-        [sa, sb] => walk.for_each_run([la.offset, lb.offset], |[i, j]| {
-            buffer::extend(
-                &mut out,
-                len,
-                (0..len).map(|k| f(x[i + k * sa], y[j + k * sb])),
-            );
+        [sa, sb] => collect_runs(&walk, start, numel, |[i, j], dst| {
+            let len = dst.len();
+            write_run(dst, (0..len).map(|k| f(x[i + k * sa], y[j + k * sb])));
         }),
-    }
+    };
     Ok(Tensor::from_parts(out, &shape))
 }
 

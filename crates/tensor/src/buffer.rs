@@ -21,6 +21,9 @@
 //! its output (a matrix product, say) can ask for [`scratch`] and skip zeroing it first.
 
 use std::cell::RefCell;
+use std::mem::MaybeUninit;
+
+use rayon::prelude::*;
 
 use crate::element::Element;
 use crate::storage::Storage;
@@ -114,7 +117,7 @@ pub fn with_capacity<T: Element>(len: usize) -> Vec<T> {
 /// `len` zeros, in a reused buffer when one fits.
 pub fn zeros<T: Element>(len: usize) -> Vec<T> {
     let mut out = with_capacity(len);
-    out.resize(len, T::ZERO);
+    zero_fill_to(&mut out, len);
     out
 }
 
@@ -125,8 +128,25 @@ pub fn scratch<T: Element>(len: usize) -> Vec<T> {
     // Elements up to the old length hold old values (still valid numbers); any beyond it are
     // filled with zeros.
     buffer.truncate(len);
-    buffer.resize(len, T::ZERO);
+    zero_fill_to(&mut buffer, len);
     buffer
+}
+
+/// Grows `buffer` (at most `len` long) to `len` with zeros. A fresh buffer is mostly untouched
+/// memory: writing it costs a page fault and a clearing per page on top of the zeros, so a
+/// large fill is split across rayon's threads.
+fn zero_fill_to<T: Element>(buffer: &mut Vec<T>, len: usize) {
+    let old = buffer.len();
+    if !crate::parallel::split(len - old >= crate::unary::PARALLEL_MIN_ELEMENTS) {
+        buffer.resize(len, T::ZERO);
+        return;
+    }
+    buffer.reserve(len - old);
+    buffer.spare_capacity_mut()[..len - old]
+        .par_chunks_mut(1 << 14)
+        .for_each(|piece| piece.iter_mut().for_each(|slot| _ = slot.write(T::ZERO)));
+    // SAFETY: the loop above wrote the `len - old` elements after the first `old`.
+    unsafe { buffer.set_len(len) };
 }
 
 /// The first `len` items of `iter` (exactly `len` expected) in a reused buffer when one fits.
@@ -151,6 +171,25 @@ pub fn extend<T: Element>(out: &mut Vec<T>, len: usize, iter: impl Iterator<Item
     }
     // SAFETY: the loop above initialised the `written` elements after the first `start`.
     unsafe { out.set_len(start + written) };
+}
+
+/// Writes the first `dst.len()` items of `iter` into `dst`, one run of an element-wise kernel
+/// (see [`crate::walk::collect_runs`]).
+///
+/// # Panics
+/// If `iter` ends early: the slots must all be written before the buffer is read.
+#[inline(always)]
+pub(crate) fn write_run<T: Element>(dst: &mut [MaybeUninit<T>], iter: impl Iterator<Item = T>) {
+    let mut written = 0;
+    for (slot, value) in dst.iter_mut().zip(iter) {
+        slot.write(value);
+        written += 1;
+    }
+    assert_eq!(
+        written,
+        dst.len(),
+        "an element-wise run left slots unwritten"
+    );
 }
 
 /// Hands a working buffer that never became a tensor back to this thread's recycler (a tensor's

@@ -1,20 +1,20 @@
 //! Element-wise functions of three tensors, all broadcast together: `select` (where) and the
 //! fused `x − a ⊙ b` of a gradient step.
 
-use crate::buffer;
+use crate::buffer::write_run;
 use crate::element::Element;
 use crate::error::Result;
 use crate::layout::broadcast_shapes;
 use crate::tensor::Tensor;
 use crate::view::or_panic;
-use crate::walk::Walk;
+use crate::walk::{collect_runs, Walk};
 use crate::with_dtype;
 
 /// `f(a, b, c)` element by element over the broadcast shape of the three.
 fn zip3_map<T: Element>(
     op: &'static str,
     [a, b, c]: [&Tensor; 3],
-    f: impl Fn(T, T, T) -> T,
+    f: impl Fn(T, T, T) -> T + Sync,
 ) -> Result<Tensor> {
     a.same_dtype(op, b)?;
     a.same_dtype(op, c)?;
@@ -23,20 +23,6 @@ fn zip3_map<T: Element>(
         b.storage_slice::<T>(),
         c.storage_slice::<T>(),
     );
-    // Fast path: one shape, all contiguous.
-    if a.shape() == b.shape() && a.shape() == c.shape() {
-        if let (Some(x), Some(y), Some(z)) = (
-            a.contiguous_slice::<T>(),
-            b.contiguous_slice::<T>(),
-            c.contiguous_slice::<T>(),
-        ) {
-            let values = x.iter().zip(y).zip(z).map(|((&u, &v), &w)| f(u, v, w));
-            return Ok(Tensor::from_parts(
-                buffer::collect(x.len(), values),
-                a.shape(),
-            ));
-        }
-    }
     let shape = broadcast_shapes(op, a.shape(), b.shape())?;
     let shape = broadcast_shapes(op, &shape, c.shape())?;
     let layouts = [
@@ -44,6 +30,7 @@ fn zip3_map<T: Element>(
         b.layout().broadcast_to(&shape)?,
         c.layout().broadcast_to(&shape)?,
     ];
+    // One shape, all contiguous: the walk collapses to a single run with unit strides.
     let walk = Walk::new(
         &shape,
         [
@@ -52,48 +39,56 @@ fn zip3_map<T: Element>(
             &layouts[2].strides,
         ],
     );
-    let (len, [sx, sy, sz]) = (walk.run_len(), walk.run_strides());
-    let mut out = buffer::with_capacity(shape.iter().product());
+    let [sx, sy, sz] = walk.run_strides();
+    let numel = shape.iter().product();
     let starts = [layouts[0].offset, layouts[1].offset, layouts[2].offset];
-    match (sx, sy, sz) {
+    let out = match (sx, sy, sz) {
         // Specialised inner loops for unit and repeated (stride 0) operands, so they vectorise.
-        (1, 1, 1) => walk.for_each_run(starts, |[i, j, k]| {
+        (1, 1, 1) => collect_runs(&walk, starts, numel, |[i, j, k], dst| {
+            let len = dst.len();
             let runs = x[i..i + len].iter().zip(&y[j..j + len]).zip(&z[k..k + len]);
-            buffer::extend(&mut out, len, runs.map(|((&u, &v), &w)| f(u, v, w)));
+            write_run(dst, runs.map(|((&u, &v), &w)| f(u, v, w)));
         }),
-        (0, 1, 1) => walk.for_each_run(starts, |[i, j, k]| {
+        (0, 1, 1) => collect_runs(&walk, starts, numel, |[i, j, k], dst| {
+            let len = dst.len();
             let u = x[i];
             let runs = y[j..j + len].iter().zip(&z[k..k + len]);
-            buffer::extend(&mut out, len, runs.map(|(&v, &w)| f(u, v, w)));
+            write_run(dst, runs.map(|(&v, &w)| f(u, v, w)));
         }),
-        (1, 0, 1) => walk.for_each_run(starts, |[i, j, k]| {
+        (1, 0, 1) => collect_runs(&walk, starts, numel, |[i, j, k], dst| {
+            let len = dst.len();
             let v = y[j];
             let runs = x[i..i + len].iter().zip(&z[k..k + len]);
-            buffer::extend(&mut out, len, runs.map(|(&u, &w)| f(u, v, w)));
+            write_run(dst, runs.map(|(&u, &w)| f(u, v, w)));
         }),
-        (1, 1, 0) => walk.for_each_run(starts, |[i, j, k]| {
+        (1, 1, 0) => collect_runs(&walk, starts, numel, |[i, j, k], dst| {
+            let len = dst.len();
             let w = z[k];
             let runs = x[i..i + len].iter().zip(&y[j..j + len]);
-            buffer::extend(&mut out, len, runs.map(|(&u, &v)| f(u, v, w)));
+            write_run(dst, runs.map(|(&u, &v)| f(u, v, w)));
         }),
         // One operand running, two repeated: e.g. β − x ⊙ s with per-channel β and s.
-        (1, 0, 0) => walk.for_each_run(starts, |[i, j, k]| {
+        (1, 0, 0) => collect_runs(&walk, starts, numel, |[i, j, k], dst| {
+            let len = dst.len();
             let (v, w) = (y[j], z[k]);
-            buffer::extend(&mut out, len, x[i..i + len].iter().map(|&u| f(u, v, w)));
+            write_run(dst, x[i..i + len].iter().map(|&u| f(u, v, w)));
         }),
-        (0, 1, 0) => walk.for_each_run(starts, |[i, j, k]| {
+        (0, 1, 0) => collect_runs(&walk, starts, numel, |[i, j, k], dst| {
+            let len = dst.len();
             let (u, w) = (x[i], z[k]);
-            buffer::extend(&mut out, len, y[j..j + len].iter().map(|&v| f(u, v, w)));
+            write_run(dst, y[j..j + len].iter().map(|&v| f(u, v, w)));
         }),
-        (0, 0, 1) => walk.for_each_run(starts, |[i, j, k]| {
+        (0, 0, 1) => collect_runs(&walk, starts, numel, |[i, j, k], dst| {
+            let len = dst.len();
             let (u, v) = (x[i], y[j]);
-            buffer::extend(&mut out, len, z[k..k + len].iter().map(|&w| f(u, v, w)));
+            write_run(dst, z[k..k + len].iter().map(|&w| f(u, v, w)));
         }),
-        _ => walk.for_each_run(starts, |[i, j, k]| {
+        _ => collect_runs(&walk, starts, numel, |[i, j, k], dst| {
+            let len = dst.len();
             let strided = (0..len).map(|n| f(x[i + n * sx], y[j + n * sy], z[k + n * sz]));
-            buffer::extend(&mut out, len, strided);
+            write_run(dst, strided);
         }),
-    }
+    };
     Ok(Tensor::from_parts(out, &shape))
 }
 

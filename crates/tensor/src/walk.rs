@@ -11,7 +11,13 @@
 //! stepping the outer one equals stepping the inner one `size` times. A contiguous tensor
 //! collapses to a single run, however many axes it has.
 
+use std::mem::MaybeUninit;
+
+use rayon::prelude::*;
 use smallvec::SmallVec;
+
+use crate::element::Element;
+use crate::unary::PARALLEL_MIN_ELEMENTS;
 
 /// The walk of `N` operands over a shape. Build it with [`Walk::new`], then call
 /// [`Walk::for_each_run`].
@@ -67,22 +73,52 @@ impl<const N: usize> Walk<N> {
         std::array::from_fn(|j| self.run_stride(j))
     }
 
+    /// How many runs the walk has (0 if the shape is empty, 1 for a scalar walk).
+    pub fn runs(&self) -> usize {
+        let outer = self.shape.len().saturating_sub(1);
+        if self.shape.contains(&0) {
+            0
+        } else {
+            self.shape[..outer].iter().product()
+        }
+    }
+
     /// Calls `f(offsets)` once per innermost run, with each operand's storage offset at the
     /// start of the run (starting from `start`). Runs come in row-major order.
-    pub fn for_each_run(&self, start: [usize; N], mut f: impl FnMut([usize; N])) {
-        if self.shape.contains(&0) {
+    pub fn for_each_run(&self, start: [usize; N], f: impl FnMut([usize; N])) {
+        self.for_each_run_in(start, 0..self.runs(), f);
+    }
+
+    /// [`Walk::for_each_run`] for the runs numbered `runs` only (in row-major numbering), so
+    /// that separate threads can walk separate blocks of one shape.
+    pub fn for_each_run_in(
+        &self,
+        start: [usize; N],
+        runs: std::ops::Range<usize>,
+        mut f: impl FnMut([usize; N]),
+    ) {
+        if runs.is_empty() {
             return;
         }
         let outer = self.shape.len().saturating_sub(1);
+        // The odometer at run `runs.start`: its digits in the mixed radix of the outer axes.
         let mut index: SmallVec<[usize; 4]> = smallvec::smallvec![0; outer];
         let mut offsets = start;
-        loop {
+        let mut rest = runs.start;
+        for axis in (0..outer).rev() {
+            index[axis] = rest % self.shape[axis];
+            rest /= self.shape[axis];
+            for (j, offset) in offsets.iter_mut().enumerate() {
+                *offset += index[axis] * self.strides[j][axis];
+            }
+        }
+        for _ in runs {
             f(offsets);
             // Advance the odometer over the outer axes, innermost first.
             let mut axis = outer;
             loop {
                 if axis == 0 {
-                    return;
+                    break;
                 }
                 axis -= 1;
                 index[axis] += 1;
@@ -99,6 +135,65 @@ impl<const N: usize> Walk<N> {
             }
         }
     }
+}
+
+/// Elements per block when [`collect_runs`] splits an output across threads: large enough
+/// that a block is tens of microseconds of work, small enough that two threads share the
+/// blocks of a mid-sized tensor evenly.
+const BLOCK_ELEMENTS: usize = 1 << 14;
+
+/// The `numel` values of an element-wise kernel over `walk`'s shape, computed piece by piece:
+/// `piece(offsets, dst)` fills `dst` (a piece of one run, each slot to be written once, e.g.
+/// with [`crate::buffer::write_run`]) from the operands at `offsets`, stepping each operand by
+/// its [`Walk::run_strides`] entry per slot. A large output is cut into blocks of whole runs,
+/// or long runs into pieces, filled on rayon's threads; an element's value does not depend on
+/// the cut, so the result is the same on any number of threads.
+pub(crate) fn collect_runs<T: Element, const N: usize>(
+    walk: &Walk<N>,
+    start: [usize; N],
+    numel: usize,
+    piece: impl Fn([usize; N], &mut [MaybeUninit<T>]) + Sync,
+) -> Vec<T> {
+    let mut out = crate::buffer::with_capacity::<T>(numel);
+    let (len, runs, strides) = (walk.run_len(), walk.runs(), walk.run_strides());
+    assert_eq!(len * runs, numel, "walk of {numel} elements");
+    if numel == 0 {
+        return out;
+    }
+    let spare = &mut out.spare_capacity_mut()[..numel];
+    // Whole runs `first..`, one per `len` slots of `block`.
+    let fill = |first: usize, block: &mut [MaybeUninit<T>]| {
+        let count = block.len() / len;
+        let mut slots = block.chunks_exact_mut(len);
+        walk.for_each_run_in(start, first..first + count, |offsets| {
+            piece(offsets, slots.next().expect("one block slot per run"));
+        });
+    };
+    if !crate::parallel::split(numel >= PARALLEL_MIN_ELEMENTS) {
+        fill(0, spare);
+    } else if len < BLOCK_ELEMENTS {
+        let block_runs = BLOCK_ELEMENTS.div_ceil(len);
+        spare
+            .par_chunks_mut(block_runs * len)
+            .enumerate()
+            .for_each(|(b, block)| fill(b * block_runs, block));
+    } else {
+        // Long runs (a contiguous tensor is one run): each run cut into pieces.
+        spare.par_chunks_mut(len).enumerate().for_each(|(r, run)| {
+            let mut at = start;
+            walk.for_each_run_in(start, r..r + 1, |offsets| at = offsets);
+            run.par_chunks_mut(BLOCK_ELEMENTS)
+                .enumerate()
+                .for_each(|(p, dst)| {
+                    let skip = p * BLOCK_ELEMENTS;
+                    piece(std::array::from_fn(|j| at[j] + skip * strides[j]), dst);
+                });
+        });
+    }
+    // SAFETY: the pieces cover the first `numel` slots exactly once, and `piece` writes every
+    // slot it is handed (`write_run` asserts it).
+    unsafe { out.set_len(numel) };
+    out
 }
 
 #[cfg(test)]

@@ -293,3 +293,60 @@ proptest! {
         prop_assert_eq!(witness.to_vec::<f64>(), before);
     }
 }
+
+/// Large element-wise ops split their output across threads (`walk::collect_runs`): blocks of
+/// short runs, or pieces of long runs. Every pattern must give the serial result bit for bit,
+/// and the serial result must match the element-by-element reference.
+#[test]
+fn split_element_wise_kernels_match_the_serial_ones() {
+    let mut rng = StdRng::seed_from_u64(11);
+    let normal =
+        |shape: &[usize], rng: &mut StdRng| Tensor::rand_normal(shape, 0.0, 1.0, DType::F32, rng);
+    // [N, C, H, W] activations against per-channel vectors (short runs of H·W), against
+    // themselves transposed (stride ≠ 1), and a contiguous pair of a length that 2^14 does
+    // not divide (one long run, cut into pieces with a short last piece).
+    let x = normal(&[7, 64, 13, 11], &mut rng);
+    let channel = normal(&[64, 1, 1], &mut rng);
+    let scale = normal(&[1, 64, 1, 1], &mut rng);
+    let plane = normal(&[13, 11], &mut rng);
+    let long_a = normal(&[100_003], &mut rng);
+    let long_b = normal(&[100_003], &mut rng);
+    let square = normal(&[300, 301], &mut rng);
+    let square_t = normal(&[301, 300], &mut rng).t();
+    let cases = || {
+        vec![
+            x.add(&channel),
+            channel.sub(&x),
+            x.mul(&plane),
+            x.sub_mul(&scale, &channel),
+            channel.sub_mul(&x, &scale),
+            x.sub_mul(&x, &plane),
+            long_a.sub_mul(&long_b, &long_a),
+            long_a.add(&long_b.reshape(&[100_003])),
+            square.mul(&square_t),
+            square_t.sub_mul(&square, &square_t),
+            x.gt_mask(&channel).select(&x, &scale),
+        ]
+        .into_iter()
+        .map(|t| (t.shape().to_vec(), t.to_vec::<f32>()))
+        .collect::<Vec<_>>()
+    };
+    let serial = on_threads(3, || tensor::parallel::serial(cases));
+    for threads in [2, 3] {
+        assert!(
+            on_threads(threads, cases) == serial,
+            "split results differ from the serial ones on {threads} threads"
+        );
+    }
+    // The serial results are the element-wise math (checked here for two of the patterns).
+    let (shape, values) = &serial[0];
+    assert_eq!(shape, &[7, 64, 13, 11]);
+    let (xs, cs) = (x.to_vec::<f32>(), channel.to_vec::<f32>());
+    for (i, &v) in values.iter().enumerate() {
+        assert_eq!(v, xs[i] + cs[(i / (13 * 11)) % 64], "add at {i}");
+    }
+    let (a, b) = (long_a.to_vec::<f32>(), long_b.to_vec::<f32>());
+    for (i, &v) in serial[6].1.iter().enumerate() {
+        assert_eq!(v, a[i] - b[i] * a[i], "sub_mul at {i}");
+    }
+}

@@ -186,7 +186,12 @@ impl Tensor {
         let walk = Walk::new(self.shape(), [self.strides()]);
         let (len, step) = (walk.run_len(), walk.run_stride(0));
         walk.for_each_run([self.layout.offset], |[start]| {
-            crate::buffer::extend(&mut out, len, (0..len).map(|i| src[start + i * step]));
+            if step == 1 {
+                // A contiguous run (a column block of a matrix): one block copy.
+                out.extend_from_slice(&src[start..start + len]);
+            } else {
+                crate::buffer::extend(&mut out, len, (0..len).map(|i| src[start + i * step]));
+            }
         });
         out
     }

@@ -45,8 +45,12 @@ fn pad_kernel<T: Element>(x: &Tensor, padding: &[(usize, usize)], shape: &[usize
     let walk = Walk::new(x.shape(), [x.strides(), &out_strides]);
     let (len, [si, so]) = (walk.run_len(), walk.run_strides());
     walk.for_each_run([x.layout().offset, start], |[i, o]| {
-        for k in 0..len {
-            out[o + k * so] = src[i + k * si];
+        if si == 1 && so == 1 {
+            out[o..o + len].copy_from_slice(&src[i..i + len]);
+        } else {
+            for k in 0..len {
+                out[o + k * so] = src[i + k * si];
+            }
         }
     });
     Tensor::from_parts(out, shape)

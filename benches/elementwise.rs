@@ -10,7 +10,8 @@
 //! `batch_norm/…` normalises the first layer's activations of MAML's Omniglot net on a query
 //! set (`[75, 64, 14, 14]`): the fused forward and backward kernels, and the composite the
 //! forward replaced (mean, centre, square, mean, scale), and two per-channel broadcasts on the
-//! same activations (a conv bias `+ b`, and `β − x ⊙ s`).
+//! same activations (a conv bias `+ b`, and `β − x ⊙ s`) and the per-channel sums of their
+//! gradients (`sum_to`, `mul_sum_to` down to `[64, 1, 1]`).
 //! `transcendental/…` runs the `f32` functions of `tensor::vmath` (exp, log, tanh, sigmoid) on
 //! 1,000 and 64,000 elements, both below the size where a kernel splits across threads.
 //! Run with `cargo bench --bench elementwise`.
@@ -127,6 +128,13 @@ fn batch_norm(c: &mut Criterion) {
     });
     group.bench_function(BenchmarkId::new("channel sub_mul", &label), |bench| {
         bench.iter(|| black_box(bias.sub_mul(&x, &bias)))
+    });
+    // The gradients of that bias and of batch norm's scale: sums over images and pixels.
+    group.bench_function(BenchmarkId::new("channel sum_to", &label), |bench| {
+        bench.iter(|| black_box(g.sum_to(&[64, 1, 1])))
+    });
+    group.bench_function(BenchmarkId::new("channel mul_sum_to", &label), |bench| {
+        bench.iter(|| black_box(g.mul_sum_to(&x, &[64, 1, 1])))
     });
     group.bench_function(BenchmarkId::new("composite forward", &label), |bench| {
         let axes = [0, 2, 3];

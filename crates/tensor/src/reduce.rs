@@ -187,19 +187,46 @@ pub fn reduced_shape(
     Ok(Plan::new(op, shape, axes)?.out_shape(keepdim))
 }
 
-/// `fold_one(base)` for every output's base offset, in order: on rayon's threads when the
-/// input (`numel` elements) is large, each output being folded by one thread alone, so the
-/// values are the same either way.
+/// Outputs per job of [`fold_each`].
+const BASE_BLOCK: usize = 8;
+
+/// Every output of a reduction whose innermost axis is reduced: output `i` folds, from `init`,
+/// the runs of the reduced axes starting at `bases[i]`, in the order of `inner` (a walk over
+/// the reduced axes, relative to a base), with `fold_run(acc, start)` folding the run at
+/// `start`.
+///
+/// A block of outputs is folded in lockstep, run by run: for `[N, C, H, W]` summed to
+/// `[1, C, 1, 1]` (a bias's gradient) that reads image after image, each image's block of
+/// channels as one stream, instead of one `H·W` run per page for each channel in turn. Each
+/// output still folds its own runs in the same order, so the values are the same either way
+/// and on any number of threads (blocks go to rayon's threads when the input, `numel`
+/// elements, is large).
 fn fold_each<T: Element>(
     bases: &[usize],
     numel: usize,
-    fold_one: impl Fn(usize) -> T + Sync,
+    inner: &Walk<1>,
+    init: T,
+    fold_run: impl Fn(T, usize) -> T + Sync,
 ) -> Vec<T> {
+    let fold_block = |bases: &[usize], out: &mut [T]| {
+        out.fill(init);
+        inner.for_each_run([0], |[at]| {
+            for (acc, &base) in out.iter_mut().zip(bases) {
+                *acc = fold_run(*acc, base + at);
+            }
+        });
+    };
+    let mut out = crate::buffer::zeros::<T>(bases.len());
     if crate::parallel::split(numel >= PARALLEL_MIN_ELEMENTS && bases.len() > 1) {
-        bases.par_iter().map(|&b| fold_one(b)).collect()
+        out.par_chunks_mut(BASE_BLOCK)
+            .zip(bases.par_chunks(BASE_BLOCK))
+            .for_each(|(out, bases)| fold_block(bases, out));
     } else {
-        crate::buffer::collect(bases.len(), bases.iter().map(|&b| fold_one(b)))
+        for (out, bases) in out.chunks_mut(BASE_BLOCK).zip(bases.chunks(BASE_BLOCK)) {
+            fold_block(bases, out);
+        }
     }
+    out
 }
 
 /// The axes `sum_to` sums to take `from` down to `to`: the leading axes `to` lacks, and those
@@ -241,13 +268,10 @@ fn reduce<T: Element>(x: &Tensor, plan: &Plan, fold: Fold) -> Vec<T> {
         let (red_sizes, red_strides) = plan.split(x.shape(), x.strides(), true);
         let inner = Walk::new(&red_sizes, [&red_strides]);
         let (len, step) = (inner.run_len(), inner.run_stride(0));
-        let fold_one = |base: usize| {
-            let mut acc = fold.init::<T>();
-            inner.for_each_run([base], |[start]| acc = fold.run(acc, src, start, len, step));
-            acc
-        };
         let bases = plan.output_bases(x.shape(), x.strides(), x.layout().offset);
-        fold_each(&bases, x.numel(), fold_one)
+        fold_each(&bases, x.numel(), &inner, fold.init::<T>(), |acc, start| {
+            fold.run(acc, src, start, len, step)
+        })
     } else {
         // Walk the input once; each element lands in its output (stride 0 on reduced axes).
         let len: usize = plan.kept_shape.iter().product();
@@ -294,22 +318,17 @@ fn reduce_product<T: Element>(x: &Tensor, y: &Tensor, plan: &Plan) -> Vec<T> {
         let (red_sizes, red_strides) = plan.split(x.shape(), &strides, true);
         let inner = Walk::new(&red_sizes, [&red_strides]);
         let (len, step) = (inner.run_len(), inner.run_stride(0));
-        let fold_one = |base: usize| {
-            let mut acc = T::ZERO;
-            inner.for_each_run([base], |[start]| {
-                acc = if step == 1 {
-                    let (u, v) = (&xs[start..start + len], &ys[start..start + len]);
-                    acc + sum_zip(u, v, |a, b| a * b)
-                } else {
-                    (0..len).fold(acc, |acc, k| {
-                        acc + xs[start + k * step] * ys[start + k * step]
-                    })
-                }
-            });
-            acc
-        };
         let bases = plan.output_bases(x.shape(), &strides, 0);
-        fold_each(&bases, x.numel(), fold_one)
+        fold_each(&bases, x.numel(), &inner, T::ZERO, |acc, start| {
+            if step == 1 {
+                let (u, v) = (&xs[start..start + len], &ys[start..start + len]);
+                acc + sum_zip(u, v, |a, b| a * b)
+            } else {
+                (0..len).fold(acc, |acc, k| {
+                    acc + xs[start + k * step] * ys[start + k * step]
+                })
+            }
+        })
     } else {
         let len: usize = plan.kept_shape.iter().product();
         let mut out = crate::buffer::zeros::<T>(len);

@@ -369,3 +369,49 @@ fn mul_sum_to_a_shape_that_does_not_broadcast_is_an_error() {
         "{err}"
     );
 }
+
+/// Large reductions fold blocks of outputs in lockstep on rayon's threads
+/// (`reduce::fold_each`); each output must fold its runs in the same order whatever the
+/// blocks and threads, and the sums must be the sums.
+#[test]
+fn blocked_reductions_do_not_depend_on_the_number_of_threads() {
+    let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(12);
+    let x = Tensor::rand_normal(&[9, 64, 13, 11], 0.0, 1.0, DType::F32, &mut rng);
+    let g = Tensor::rand_normal(&[9, 64, 13, 11], 0.0, 1.0, DType::F32, &mut rng);
+    let cases = || {
+        [
+            x.sum(&[0, 2, 3], true),
+            x.sum_to(&[64, 1, 1]),
+            g.mul_sum_to(&x, &[1, 64, 1, 1]),
+            x.max(&[0, 2, 3], false),
+            x.sum(&[-1], false),
+        ]
+        .map(|t| t.to_vec::<f32>())
+    };
+    let serial = common::on_threads(3, || tensor::parallel::serial(cases));
+    for threads in [1, 2, 3] {
+        assert!(
+            common::on_threads(threads, cases) == serial,
+            "reductions differ on {threads} threads"
+        );
+    }
+    // Per channel, against an f64 sum.
+    let (xs, gs) = (x.to_vec::<f32>(), g.to_vec::<f32>());
+    let [sums, sums_to, dots, ..] = &serial;
+    for c in 0..64 {
+        let (mut sum, mut dot) = (0.0f64, 0.0f64);
+        for n in 0..9 {
+            for r in 0..13 * 11 {
+                let i = (n * 64 + c) * 13 * 11 + r;
+                sum += xs[i] as f64;
+                dot += xs[i] as f64 * gs[i] as f64;
+            }
+        }
+        assert!((sums[c] as f64 - sum).abs() < 1e-3, "sum of channel {c}");
+        assert_eq!(sums[c], sums_to[c], "sum and sum_to of channel {c}");
+        assert!(
+            (dots[c] as f64 - dot).abs() < 1e-3,
+            "mul_sum_to of channel {c}"
+        );
+    }
+}

@@ -8,55 +8,13 @@ use autograd::{hvp, Var};
 use meta::learners::rules::FixedRate;
 use meta::learners::{Reptile, Tape};
 use meta::{
-    registry, Execution, Learner, MetaParams, MetaTrainer, RateInit, Settings, Sinusoid, Task,
-    TaskSource,
+    registry, Execution, Learner, MetaParams, MetaTrainer, Settings, Sinusoid, Task, TaskSource,
 };
-use nn::{mlp, Activation, Adam, Params};
+use meta_fd::{flat_values, problem, settings};
+use nn::Params;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use tensor::{DType, Tensor};
-
-/// Settings for a small f64 problem: two inner steps, every learned quantity switched on.
-fn settings(steps: usize) -> Settings {
-    Settings {
-        inner_steps: steps,
-        inner_lr: 0.05,
-        alpha_init: RateInit::Uniform {
-            low: 0.02,
-            high: 0.1,
-        },
-        multi_step_iters: 100,
-        // A small learned optimiser keeps the finite differences quick; its output scale of
-        // 1 makes its steps large enough for the second-order terms to matter.
-        lstm_hidden: 3,
-        lstm_output_scale: 1.0,
-        ..Settings::default()
-    }
-}
-
-/// A 1-6-1 tanh network, two sinusoid tasks of 5 points, in f64.
-fn problem(name: &str, settings: &Settings, execution: Execution) -> (MetaTrainer, Vec<Task>) {
-    let mut rng = StdRng::seed_from_u64(7);
-    let trainer = MetaTrainer::new(
-        Box::new(mlp(&[1, 6, 1], Activation::Tanh)),
-        registry::build(name, settings).unwrap(),
-        Box::new(Adam::new(1e-3)),
-        execution,
-        DType::F64,
-        &mut rng,
-    );
-    let mut family = Sinusoid::maml(5);
-    family.dtype = DType::F64;
-    let tasks = (0..2).map(|_| family.sample(&mut rng)).collect();
-    (trainer, tasks)
-}
-
-fn flat_values(params: &Params) -> Vec<f64> {
-    params
-        .iter()
-        .flat_map(|(_, v)| v.value().to_vec::<f64>())
-        .collect()
-}
 
 fn assert_close(analytic: &[f64], numeric: &[f64], what: &str) {
     assert_eq!(analytic.len(), numeric.len(), "{what}");

@@ -5,11 +5,9 @@
 mod meta_fd;
 
 use meta::learners::{Objective, Unroll};
-use meta::{
-    registry, Batch, Execution, MetaParams, MetaTrainer, RateInit, Settings, Sinusoid, Target,
-    Task, TaskSource,
-};
-use nn::{conv_net, mlp, Activation, Adam, Downsample, Params};
+use meta::{registry, Batch, Execution, MetaParams, MetaTrainer, RateInit, Settings, Target, Task};
+use meta_fd::{flat_values, problem};
+use nn::{conv_net, Adam, Downsample};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use tensor::{DType, Tensor};
@@ -26,45 +24,12 @@ const UNROLLED: [&str; 8] = [
     "similarity-metasgd",
 ];
 
+/// The shared small problem's settings, recomputing or not.
 fn settings(steps: usize, recompute: bool) -> Settings {
     Settings {
-        inner_steps: steps,
-        inner_lr: 0.05,
-        alpha_init: RateInit::Uniform {
-            low: 0.02,
-            high: 0.1,
-        },
-        multi_step_iters: 100,
-        lstm_hidden: 3,
-        lstm_output_scale: 1.0,
         recompute,
-        ..Settings::default()
+        ..meta_fd::settings(steps)
     }
-}
-
-/// A 1-6-1 tanh network and two sinusoid tasks of 5 points, in f64; the same for both
-/// settings, so a recorded and a recomputing trainer start from the same θ and φ.
-fn problem(name: &str, settings: &Settings, execution: Execution) -> (MetaTrainer, Vec<Task>) {
-    let mut rng = StdRng::seed_from_u64(7);
-    let trainer = MetaTrainer::new(
-        Box::new(mlp(&[1, 6, 1], Activation::Tanh)),
-        registry::build(name, settings).unwrap(),
-        Box::new(Adam::new(1e-3)),
-        execution,
-        DType::F64,
-        &mut rng,
-    );
-    let mut family = Sinusoid::maml(5);
-    family.dtype = DType::F64;
-    let tasks = (0..2).map(|_| family.sample(&mut rng)).collect();
-    (trainer, tasks)
-}
-
-fn flat_values(params: &Params) -> Vec<f64> {
-    params
-        .iter()
-        .flat_map(|(_, v)| v.value().to_vec::<f64>())
-        .collect()
 }
 
 /// Equal up to rounding: each element within 1e-10 of the recorded one, relative to the

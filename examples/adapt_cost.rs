@@ -14,12 +14,12 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use autograd::{no_grad, Var};
-use meta::{registry, sinusoid_eval_tasks, Batch, Learner, Settings, Sinusoid, Tape, Target, Task};
+use meta::{registry, sinusoid_eval_tasks, Learner, Settings, Sinusoid, Tape, Task};
+use metagrad::synthetic::random_images;
 use nn::{conv_net, mlp, Activation, Downsample, Module};
 use rand::rngs::StdRng;
-use rand::seq::SliceRandom;
-use rand::{Rng, SeedableRng};
-use tensor::{DType, Tensor};
+use rand::SeedableRng;
+use tensor::DType;
 
 /// Median over 5 repeats of the mean milliseconds per task of adapting and predicting.
 fn ms_per_task(model: &dyn Module, learner: &dyn Learner, tasks: &[Task], steps: usize) -> f64 {
@@ -45,20 +45,9 @@ fn ms_per_task(model: &dyn Module, learner: &dyn Learner, tasks: &[Task], steps:
 
 /// A 5-way task of random 28×28 images, `per_class` support and 15 query images per class.
 fn image_task(rng: &mut StdRng, per_class: usize) -> Task {
-    let mut batch = |n: usize| {
-        let mut labels: Vec<usize> = (0..5).flat_map(|c| vec![c; n]).collect();
-        labels.shuffle(rng);
-        let pixels: Vec<f32> = (0..labels.len() * 28 * 28)
-            .map(|_| rng.random_range(0.0..1.0))
-            .collect();
-        Batch {
-            x: Tensor::from_vec(pixels, &[labels.len(), 1, 28, 28]).expect("one image per label"),
-            y: Target::Labels(labels),
-        }
-    };
     Task {
-        support: batch(per_class),
-        query: batch(15),
+        support: random_images(rng, 5, per_class),
+        query: random_images(rng, 5, 15),
     }
 }
 

@@ -14,13 +14,13 @@
 use std::time::Instant;
 
 use clap::Parser;
-use meta::{registry, Batch, Execution, MetaTrainer, RateInit, Settings, Target, Task};
+use meta::{registry, Execution, MetaTrainer, RateInit, Settings, Task};
 use metagrad::omniglot_model::network;
+use metagrad::synthetic::random_images;
 use nn::Adam;
 use rand::rngs::StdRng;
-use rand::seq::SliceRandom;
-use rand::{Rng, SeedableRng};
-use tensor::{DType, Tensor};
+use rand::SeedableRng;
+use tensor::DType;
 
 #[derive(Parser, Debug)]
 struct Args {
@@ -50,19 +50,6 @@ struct Args {
     /// Recompute each inner step in a reverse sweep instead of recording all of them.
     #[arg(long)]
     recompute: bool,
-}
-
-/// N classes × `per_class` random images, labels shuffled.
-fn batch(rng: &mut StdRng, ways: usize, per_class: usize) -> Batch {
-    let mut labels: Vec<usize> = (0..ways).flat_map(|c| vec![c; per_class]).collect();
-    labels.shuffle(rng);
-    let pixels: Vec<f32> = (0..labels.len() * 28 * 28)
-        .map(|_| rng.random_range(0.0..1.0))
-        .collect();
-    Batch {
-        x: Tensor::from_vec(pixels, &[labels.len(), 1, 28, 28]).expect("one image per label"),
-        y: Target::Labels(labels),
-    }
 }
 
 /// VmHWM of this process, in MiB.
@@ -101,8 +88,8 @@ fn main() -> Result<(), String> {
         for iteration in 0..args.warmup + args.iters {
             let tasks: Vec<Task> = (0..args.meta_batch)
                 .map(|_| Task {
-                    support: batch(&mut rng, args.ways, args.shots),
-                    query: batch(&mut rng, args.ways, args.queries),
+                    support: random_images(&mut rng, args.ways, args.shots),
+                    query: random_images(&mut rng, args.ways, args.queries),
                 })
                 .collect();
             let start = Instant::now();

@@ -12,6 +12,7 @@ pub mod nonfinite;
 pub mod omniglot_model;
 pub mod run_folder;
 pub mod schedule;
+pub mod synthetic;
 
 pub use autograd;
 pub use meta;

@@ -14,6 +14,10 @@
 //! gradients (`sum_to`, `mul_sum_to` down to `[64, 1, 1]`).
 //! `transcendental/…` runs the `f32` functions of `tensor::vmath` (exp, log, tanh, sigmoid) on
 //! 1,000 and 64,000 elements, both below the size where a kernel splits across threads.
+//! `lstm_gates/…` is the learned optimiser's LSTM on 320 coordinates (`[320, 20]` gates cut
+//! out of `[320, 80]` pre-activations): the fused backward kernels of sigmoid and tanh beside
+//! the four-op composites they replaced, and the gradients of the four gate slices summed by
+//! padding each (the old rule) or by adding each into its block (`add_assign_within`).
 //! Run with `cargo bench --bench elementwise`.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
@@ -147,5 +151,52 @@ fn batch_norm(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, elementwise, transcendental, batch_norm);
+fn lstm_gates(c: &mut Criterion) {
+    let mut rng = StdRng::seed_from_u64(0);
+    let mut group = c.benchmark_group("lstm_gates");
+    group
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_secs(1));
+    let normal =
+        |shape: &[usize], rng: &mut StdRng| Tensor::rand_normal(shape, 0.0, 1.0, DType::F32, rng);
+    let (g, x) = (normal(&[320, 20], &mut rng), normal(&[320, 20], &mut rng));
+    let (y, t) = (x.sigmoid(), x.tanh());
+    let one = Tensor::scalar(1.0f32);
+    group.throughput(Throughput::Elements(6400));
+    group.bench_function("sigmoid backward, composite", |bench| {
+        bench.iter(|| black_box(g.mul(&y.mul(&y.neg().add(&one)))))
+    });
+    group.bench_function("sigmoid backward, fused", |bench| {
+        bench.iter(|| black_box(g.sigmoid_backward(&y)))
+    });
+    group.bench_function("tanh backward, composite", |bench| {
+        bench.iter(|| black_box(g.mul(&t.mul(&t).neg().add(&one))))
+    });
+    group.bench_function("tanh backward, fused", |bench| {
+        bench.iter(|| black_box(g.tanh_backward(&t)))
+    });
+    let gates: Vec<Tensor> = (0..4).map(|_| normal(&[320, 20], &mut rng)).collect();
+    let padding = |k: usize| [(0, 0), (20 * k, 60 - 20 * k)];
+    group.bench_function("four gate gradients, padded and added", |bench| {
+        bench.iter(|| {
+            let mut sum = gates[0].pad(&padding(0));
+            for (k, gate) in gates.iter().enumerate().skip(1) {
+                sum.add_assign(&gate.pad(&padding(k)));
+            }
+            black_box(sum)
+        })
+    });
+    group.bench_function("four gate gradients, added into their blocks", |bench| {
+        bench.iter(|| {
+            let mut sum = gates[0].pad(&padding(0));
+            for (k, gate) in gates.iter().enumerate().skip(1) {
+                sum.add_assign_within(&padding(k), gate);
+            }
+            black_box(sum)
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, elementwise, transcendental, batch_norm, lstm_gates);
 criterion_main!(benches);

@@ -10,6 +10,7 @@
 //! same code runs under [`no_grad`](crate::no_grad) and records nothing.
 
 use smallvec::SmallVec;
+use tensor::Tensor;
 
 use crate::var::Var;
 
@@ -51,6 +52,19 @@ pub trait Primitive: Send + Sync + 'static {
     ) -> Grads {
         let _ = sums;
         self.vjp(inputs, output, grad, needs)
+    }
+
+    /// A shortcut for plain gradients (nothing recorded): add this node's VJP for its one
+    /// input straight into `sum`, the gradient that input has received so far, and return
+    /// `true`; or return `false`, with `sum` untouched, and the engine calls
+    /// [`Primitive::vjp`] and adds its result. A rule whose VJP is mostly zeros (the gradient
+    /// of a slice is the slice's gradient padded with zeros) adds only the part that is not,
+    /// instead of building the padded tensor and adding all of it. The values must be those
+    /// of `sum + vjp(..)`; recorded sweeps always take `vjp`, so the rule of this crate holds
+    /// for every gradient that is itself differentiated. The default has no shortcut.
+    fn add_vjp_into(&self, sum: &mut Tensor, grad: &Tensor) -> bool {
+        let _ = (sum, grad);
+        false
     }
 
     /// True for a pure broadcast: an operation whose VJP is its gradient summed back to its

@@ -262,6 +262,49 @@ impl Tensor {
         )
     }
 
+    /// `self ⊙ y ⊙ (1 − y)`: the sigmoid's backward pass (`self` the gradient, `y = σ(x)` its
+    /// output), in one pass instead of four (`1 − y`, two products, and the negation
+    /// before). Rounded as the composite `g·(y·(1 − y))` is, so the values are the same.
+    ///
+    /// ```
+    /// use tensor::Tensor;
+    /// let g = Tensor::from_vec(vec![2.0f32, 1.0], &[2])?;
+    /// let y = Tensor::from_vec(vec![0.5f32, 0.25], &[2])?;
+    /// assert_eq!(g.sigmoid_backward(&y).to_vec::<f32>(), [0.5, 0.1875]);
+    /// # Ok::<(), tensor::TensorError>(())
+    /// ```
+    ///
+    /// # Panics
+    /// As the other binary operations.
+    #[track_caller]
+    pub fn sigmoid_backward(&self, y: &Tensor) -> Tensor {
+        or_panic(self.same_dtype("sigmoid_backward", y));
+        or_panic(with_dtype!(self.dtype(), T => zip_map::<T>(
+            "sigmoid_backward", self, y, |g, y| g * (y * (T::ONE - y))
+        )))
+    }
+
+    /// `self ⊙ (1 − y²)`: tanh's backward pass (`self` the gradient, `y = tanh x` its output)
+    /// in one pass, rounded as the composite `g·(1 − y·y)` is.
+    ///
+    /// ```
+    /// use tensor::Tensor;
+    /// let g = Tensor::from_vec(vec![2.0f32, 1.0], &[2])?;
+    /// let y = Tensor::from_vec(vec![0.5f32, -1.0], &[2])?;
+    /// assert_eq!(g.tanh_backward(&y).to_vec::<f32>(), [1.5, 0.0]);
+    /// # Ok::<(), tensor::TensorError>(())
+    /// ```
+    ///
+    /// # Panics
+    /// As the other binary operations.
+    #[track_caller]
+    pub fn tanh_backward(&self, y: &Tensor) -> Tensor {
+        or_panic(self.same_dtype("tanh_backward", y));
+        or_panic(with_dtype!(self.dtype(), T => zip_map::<T>(
+            "tanh_backward", self, y, |g, y| g * (T::ONE - y * y)
+        )))
+    }
+
     /// `self += other`, with `other` broadcast to `self`'s shape. Writes into `self`'s buffer,
     /// in `self`'s own memory order, when `self` is its only user (the usual case for a
     /// gradient being accumulated); otherwise `self` becomes a fresh sum.
@@ -284,40 +327,102 @@ impl Tensor {
     pub fn add_assign(&mut self, other: &Tensor) {
         or_panic(self.same_dtype("add_assign", other));
         let other = or_panic(other.try_broadcast_to(self.shape()));
-        // Walk both in the order of `self`'s memory (axes sorted by its strides), so that when
-        // both share a layout — two transposed gradients, say — the loop is one contiguous run.
-        let mut axes: Shape = (0..self.ndim()).collect();
-        axes.sort_by_key(|&k| std::cmp::Reverse(self.strides()[k]));
-        let shape: Shape = axes.iter().map(|&k| self.shape()[k]).collect();
-        let own: Shape = axes.iter().map(|&k| self.strides()[k]).collect();
-        let theirs: Shape = axes.iter().map(|&k| other.strides()[k]).collect();
+        let (shape, strides) = (Shape::from(self.shape()), Shape::from(self.strides()));
         with_dtype!(self.dtype(), T => {
             let Some(target) = self.dense_storage_mut::<T>() else {
                 *self = self.add(&other);
                 return;
             };
-            let source = other.storage_slice::<T>();
-            let walk = Walk::new(&shape, [&own, &theirs]);
-            let (len, [step, their_step]) = (walk.run_len(), walk.run_strides());
-            // The two usual patterns get loops of their own, which vectorise: a gradient of
-            // the same layout, and one broadcast along the run (the gradient of a mean over
-            // the spatial axes, say, is one value per run).
-            walk.for_each_run([0, other.layout().offset], |[t, s]| match (step, their_step) {
-                (1, 1) => {
-                    for (slot, &v) in target[t..t + len].iter_mut().zip(&source[s..s + len]) {
-                        *slot += v;
-                    }
-                }
-                (1, 0) => {
-                    let v = source[s];
-                    target[t..t + len].iter_mut().for_each(|slot| *slot += v);
-                }
-                _ => {
-                    for k in 0..len {
-                        target[t + k * step] += source[s + k * their_step];
-                    }
-                }
-            });
+            add_into(target, 0, &shape, &strides, &other);
         })
     }
+
+    /// `self += other.pad(padding)` without the padded copy: `other` is added to the block of
+    /// `self` left after cutting `padding[k] = (before, after)` elements off each axis `k`,
+    /// in `self`'s buffer when `self` is its only user, as [`Tensor::add_assign`] does. This
+    /// is how gradients of slices (the four gates cut out of an LSTM's pre-activations) are
+    /// summed: each adds its own block, where the padded copy would write the whole tensor
+    /// and then add all of it.
+    ///
+    /// ```
+    /// use tensor::Tensor;
+    /// let mut sum = Tensor::from_vec(vec![1.0f32, 2.0, 3.0, 4.0], &[2, 2])?;
+    /// sum.add_assign_within(&[(0, 0), (1, 0)], &Tensor::from_vec(vec![10.0f32, 20.0], &[2, 1])?);
+    /// assert_eq!(sum.to_vec::<f32>(), [1.0, 12.0, 3.0, 24.0]);
+    /// # Ok::<(), tensor::TensorError>(())
+    /// ```
+    ///
+    /// # Panics
+    /// If `padding` does not name one `(before, after)` per axis, `other`'s shape is not
+    /// `self`'s less the padding, or the element types differ.
+    #[track_caller]
+    pub fn add_assign_within(&mut self, padding: &[(usize, usize)], other: &Tensor) {
+        or_panic(self.same_dtype("add_assign_within", other));
+        let inner: Option<Shape> = (padding.len() == self.ndim())
+            .then(|| {
+                (self.shape().iter().zip(padding))
+                    .map(|(&size, &(before, after))| size.checked_sub(before + after))
+                    .collect()
+            })
+            .flatten();
+        assert!(
+            inner.as_deref() == Some(other.shape()),
+            "add_assign_within: {:?} padded by {padding:?} does not make {:?}",
+            other.shape(),
+            self.shape()
+        );
+        let (shape, strides) = (Shape::from(other.shape()), Shape::from(self.strides()));
+        let offset: usize = (padding.iter().zip(&strides))
+            .map(|(&(before, _), &stride)| before * stride)
+            .sum();
+        with_dtype!(self.dtype(), T => {
+            let Some(target) = self.dense_storage_mut::<T>() else {
+                *self = self.add(&other.pad(padding));
+                return;
+            };
+            add_into(target, offset, &shape, &strides, other);
+        })
+    }
+}
+
+/// `target[offset + Σ iₖ·strides[k]] += other[i]` for every index `i` of `shape` (`other`'s).
+///
+/// Walks both in the order of the target's memory (axes sorted by its strides), so that when
+/// both share a layout — two transposed gradients, say — the loop is one contiguous run.
+fn add_into<T: Element>(
+    target: &mut [T],
+    offset: usize,
+    shape: &[usize],
+    strides: &[usize],
+    other: &Tensor,
+) {
+    let mut axes: Shape = (0..shape.len()).collect();
+    axes.sort_by_key(|&k| std::cmp::Reverse(strides[k]));
+    let sorted: Shape = axes.iter().map(|&k| shape[k]).collect();
+    let own: Shape = axes.iter().map(|&k| strides[k]).collect();
+    let theirs: Shape = axes.iter().map(|&k| other.strides()[k]).collect();
+    let source = other.storage_slice::<T>();
+    let walk = Walk::new(&sorted, [&own, &theirs]);
+    let (len, [step, their_step]) = (walk.run_len(), walk.run_strides());
+    // The two usual patterns get loops of their own, which vectorise: a gradient of the same
+    // layout, and one broadcast along the run (the gradient of a mean over the spatial axes,
+    // say, is one value per run).
+    walk.for_each_run([offset, other.layout().offset], |[t, s]| {
+        match (step, their_step) {
+            (1, 1) => {
+                for (slot, &v) in target[t..t + len].iter_mut().zip(&source[s..s + len]) {
+                    *slot += v;
+                }
+            }
+            (1, 0) => {
+                let v = source[s];
+                target[t..t + len].iter_mut().for_each(|slot| *slot += v);
+            }
+            _ => {
+                for k in 0..len {
+                    target[t + k * step] += source[s + k * their_step];
+                }
+            }
+        }
+    });
 }

@@ -350,3 +350,72 @@ fn split_element_wise_kernels_match_the_serial_ones() {
         assert_eq!(v, a[i] - b[i] * a[i], "sub_mul at {i}");
     }
 }
+
+/// The fused backward kernels of sigmoid and tanh give the composite's values to the bit
+/// (the autograd rules switched to them without changing any result), also strided and
+/// broadcast, in both element types, with values from saturated to zero.
+#[test]
+fn sigmoid_and_tanh_backward_match_their_composites_bit_for_bit() {
+    let mut rng = StdRng::seed_from_u64(5);
+    for dtype in [DType::F32, DType::F64] {
+        let x = Tensor::rand_normal(&[7, 40], 0.0, 4.0, dtype, &mut rng);
+        let g = Tensor::rand_normal(&[7, 40], 0.0, 1.0, dtype, &mut rng);
+        let (s, t) = (x.sigmoid(), x.tanh());
+        let one = Tensor::scalar(1.0).to_dtype(dtype);
+        for (g, s, t) in [
+            (g.clone(), s.clone(), t.clone()),
+            // Column blocks, as an LSTM's gates are, and a gradient broadcast along rows.
+            (g.narrow(1, 8, 13), s.narrow(1, 3, 13), t.narrow(1, 20, 13)),
+            (g.narrow(0, 2, 1), s.clone(), t.clone()),
+        ] {
+            let sigmoid_composite = g.mul(&s.mul(&s.neg().add(&one)));
+            let tanh_composite = g.mul(&t.mul(&t).neg().add(&one));
+            assert!(identical(&g.sigmoid_backward(&s), &sigmoid_composite));
+            assert!(identical(&g.tanh_backward(&t), &tanh_composite));
+        }
+    }
+}
+
+proptest! {
+    /// `add_assign_within` is `add_assign` of the padded tensor, whatever the target's layout
+    /// and whether it owns its buffer (in place) or shares it (a fresh sum, the other user
+    /// unchanged).
+    #[test]
+    fn add_assign_within_equals_adding_the_padded_tensor(
+        (full, order) in shape_and_order(),
+        cuts in proptest::collection::vec((0usize..3, 0usize..3), 4),
+        dtype in dtype(),
+        shared in any::<bool>(),
+        seed in any::<u64>(),
+    ) {
+        let mut rng = StdRng::seed_from_u64(seed);
+        // The padding: before + after never more than the axis holds.
+        let padding: Vec<(usize, usize)> = full
+            .iter()
+            .zip(&cuts)
+            .map(|(&size, &(before, after))| (before.min(size), after.min(size - before.min(size))))
+            .collect();
+        let inner: Vec<usize> =
+            full.iter().zip(&padding).map(|(&size, &(b, a))| size - b - a).collect();
+        let other = random_contiguous(&inner, dtype, Values::Reals, &mut rng);
+        let mut target = stored_in_order(&full, &order, dtype, &mut rng);
+        let witness = shared.then(|| target.clone());
+        let before = target.to_vec::<f64>();
+        let mut expected = target.clone();
+        expected.add_assign(&other.pad(&padding));
+        target.add_assign_within(&padding, &other);
+        prop_assert!(identical(&target, &expected));
+        if let Some(witness) = witness {
+            prop_assert_eq!(witness.to_vec::<f64>(), before);
+        }
+    }
+}
+
+#[test]
+#[should_panic(
+    expected = "add_assign_within: [2, 2] padded by [(0, 0), (1, 0)] does not make [2, 4]"
+)]
+fn add_assign_within_names_the_shapes_that_do_not_fit() {
+    let mut sum = Tensor::zeros(&[2, 4], DType::F32);
+    sum.add_assign_within(&[(0, 0), (1, 0)], &Tensor::zeros(&[2, 2], DType::F32));
+}

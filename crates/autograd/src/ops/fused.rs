@@ -126,3 +126,55 @@ impl Primitive for ReluBackward {
         only(g.relu_backward(&self.0))
     }
 }
+
+// ----- sigmoid_backward and tanh_backward: g ⊙ σ′ and g ⊙ tanh′ from the outputs -----
+
+impl Var {
+    /// `self ⊙ y ⊙ (1 − y)`: the sigmoid's backward pass from its output `y`, one kernel
+    /// where the composite makes four passes (`Tensor::sigmoid_backward`).
+    #[track_caller]
+    pub fn sigmoid_backward(&self, y: &Var) -> Var {
+        let value = self.value().sigmoid_backward(y.value());
+        Var::record(value, SigmoidBackward, &[self, y])
+    }
+
+    /// `self ⊙ (1 − y²)`: tanh's backward pass from its output `y`, in one kernel
+    /// (`Tensor::tanh_backward`).
+    #[track_caller]
+    pub fn tanh_backward(&self, y: &Var) -> Var {
+        let value = self.value().tanh_backward(y.value());
+        Var::record(value, TanhBackward, &[self, y])
+    }
+}
+
+struct SigmoidBackward;
+impl Primitive for SigmoidBackward {
+    fn name(&self) -> &'static str {
+        "sigmoid_backward"
+    }
+    // out = g·y(1 − y). Linear in g: ∂/∂g is the same map applied to ḡ. In y:
+    // ∂/∂y = ḡ·g·(1 − 2y).
+    fn vjp(&self, x: &[Var], _: &Var, gbar: &Var, needs: &[bool]) -> Grads {
+        let (g, y) = (&x[0], &x[1]);
+        smallvec![
+            when(needs[0], || gbar.sigmoid_backward(y)),
+            when(needs[1], || &(gbar * g)
+                * &y.mul_scalar(-2.0).add_scalar(1.0)),
+        ]
+    }
+}
+
+struct TanhBackward;
+impl Primitive for TanhBackward {
+    fn name(&self) -> &'static str {
+        "tanh_backward"
+    }
+    // out = g·(1 − y²). Linear in g: ∂/∂g is the same map applied to ḡ. In y: ∂/∂y = −2ḡ·g·y.
+    fn vjp(&self, x: &[Var], _: &Var, gbar: &Var, needs: &[bool]) -> Grads {
+        let (g, y) = (&x[0], &x[1]);
+        smallvec![
+            when(needs[0], || gbar.tanh_backward(y)),
+            when(needs[1], || (&(gbar * g) * y).mul_scalar(-2.0)),
+        ]
+    }
+}

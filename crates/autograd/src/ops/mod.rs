@@ -14,8 +14,8 @@
 //! | `log` | [`unary`] | g/x |
 //! | `sin` | [`unary`] | g·cos x |
 //! | `cos` | [`unary`] | −g·sin x |
-//! | `tanh` | [`unary`] | g·(1 − y²) |
-//! | `sigmoid` | [`unary`] | g·y·(1 − y) |
+//! | `tanh` | [`unary`] | tanh_backward(g, y) = g·(1 − y²) |
+//! | `sigmoid` | [`unary`] | sigmoid_backward(g, y) = g·y·(1 − y) |
 //! | `relu` | [`unary`] | relu_backward(g, x) = g·𝟙(x > 0) |
 //! | `powf` | [`unary`] | g·p·xᵖ⁻¹ |
 //! | `add_scalar` | [`unary`] | g |
@@ -55,6 +55,8 @@
 //! | `sub_mul` | [`fused`] | g, sub_mul(0, g, b), sub_mul(0, g, a) (y = x − a·b) |
 //! | `mul_sum_to` | [`fused`] | g·b, g·a at the product's shape |
 //! | `relu_backward` | [`fused`] | relu_backward(g, x) |
+//! | `sigmoid_backward` | [`fused`] | sigmoid_backward(ḡ, y), ḡ·g·(1 − 2y) (out = g·y·(1 − y)) |
+//! | `tanh_backward` | [`fused`] | tanh_backward(ḡ, y), −2·ḡ·g·y (out = g·(1 − y²)) |
 //!
 //! Everything else is a composite, written with these and needing no backward rule of its
 //! own: sub-views, `max`, `max_pool2d`, `gather` (takes); `softmax`, `log_softmax`,

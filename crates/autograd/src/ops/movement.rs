@@ -6,6 +6,7 @@
 //! The forward passes are views where the tensor crate can make one (no copy).
 
 use smallvec::{smallvec, SmallVec};
+use tensor::Tensor;
 
 use crate::ops::only;
 use crate::primitive::{when, Grads, Primitive};
@@ -172,6 +173,12 @@ impl Primitive for Narrow {
     // The elements cut away get no gradient: pad g back with zeros.
     fn vjp(&self, _: &[Var], _: &Var, g: &Var, _: &[bool]) -> Grads {
         only(g.pad(&self.0))
+    }
+    // Several slices of one tensor (an LSTM's four gates) each add their block, where the
+    // padded copies would each write, and then add, the whole tensor.
+    fn add_vjp_into(&self, sum: &mut Tensor, grad: &Tensor) -> bool {
+        sum.add_assign_within(&self.0, grad);
+        true
     }
 }
 

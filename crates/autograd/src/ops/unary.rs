@@ -130,9 +130,9 @@ impl Primitive for Tanh {
     fn name(&self) -> &'static str {
         "tanh"
     }
-    // d/dx tanh x = 1 − tanh² x = 1 − y²
+    // d/dx tanh x = 1 − tanh² x = 1 − y²: g·(1 − y²) as one fused kernel.
     fn vjp(&self, _: &[Var], y: &Var, g: &Var, _: &[bool]) -> Grads {
-        only(g * &(y * y).neg().add_scalar(1.0))
+        only(g.tanh_backward(y))
     }
 }
 
@@ -141,9 +141,9 @@ impl Primitive for Sigmoid {
     fn name(&self) -> &'static str {
         "sigmoid"
     }
-    // d/dx σ(x) = σ(x)(1 − σ(x)) = y(1 − y)
+    // d/dx σ(x) = σ(x)(1 − σ(x)) = y(1 − y): g·y(1 − y) as one fused kernel.
     fn vjp(&self, _: &[Var], y: &Var, g: &Var, _: &[bool]) -> Grads {
-        only(g * &(y * &y.neg().add_scalar(1.0)))
+        only(g.sigmoid_backward(y))
     }
 }
 

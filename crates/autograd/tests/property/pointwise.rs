@@ -1,4 +1,5 @@
-//! Element-wise primitives and the fused ones (`sub_mul`, `mul_sum_to`, `relu_backward`).
+//! Element-wise primitives and the fused ones (`sub_mul`, `mul_sum_to`, `relu_backward`,
+//! `sigmoid_backward`, `tanh_backward`).
 
 use autograd::Var;
 use tensor::Tensor;
@@ -214,6 +215,20 @@ pub fn cases() -> Vec<Case> {
             name: "relu_backward",
             inputs: || same_shape(&[Any, Separated]),
             f: |x| x[0].relu_backward(x[1].value()).square(),
+            order: 3,
+        },
+        // The backward passes of sigmoid and tanh as functions of both the gradient and the
+        // output (the `sigmoid` and `tanh` cases reach them only with y tied to x).
+        Case {
+            name: "sigmoid_backward",
+            inputs: || same_shape(&[Any, Any]),
+            f: |x| x[0].sigmoid_backward(&x[1]).square(),
+            order: 3,
+        },
+        Case {
+            name: "tanh_backward",
+            inputs: || same_shape(&[Any, Any]),
+            f: |x| x[0].tanh_backward(&x[1]).square(),
             order: 3,
         },
     ]

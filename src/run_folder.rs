@@ -65,12 +65,15 @@ pub fn resume_if_asked(
     Ok(Some((iteration, path.clone())))
 }
 
-/// Removes what a killed save of the folder's checkpoint left behind, saying so.
+/// Removes what a killed save of the folder's checkpoint, or of its learning curve (rewritten
+/// atomically when a run resumes: [`Curve::open`]), left behind, saying so.
 pub fn remove_stale_temporaries(dir: &Path) -> Result<(), String> {
-    let removed = nn::atomic_file::remove_stale_temporaries(&dir.join(CHECKPOINT))
-        .map_err(|e| format!("{}: {e}", dir.display()))?;
-    for path in removed {
-        println!("removed {} (left by an interrupted save)", path.display());
+    for name in [CHECKPOINT, CURVE] {
+        let removed = nn::atomic_file::remove_stale_temporaries(&dir.join(name))
+            .map_err(|e| format!("{}: {e}", dir.display()))?;
+        for path in removed {
+            println!("removed {} (left by an interrupted save)", path.display());
+        }
     }
     Ok(())
 }
@@ -147,5 +150,29 @@ mod tests {
             "iteration,loss\n1,0.5\n2,0.4\n"
         );
         assert_eq!(trimmed(text, "iteration,loss", 0), "iteration,loss\n");
+    }
+
+    /// A kill can land in the checkpoint's save or in the curve's rewrite on resume (both are
+    /// written to a temporary and renamed); the next run removes what either left, and only
+    /// that.
+    #[test]
+    fn stale_temporaries_of_the_checkpoint_and_the_curve_are_removed() {
+        let dir = std::env::temp_dir().join(format!("run-folder-stale-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let stale = ["checkpoint.safetensors.tmp41.0", "curve.csv.tmp42.3"];
+        let kept = [CHECKPOINT, CURVE, "notes.tmp", "curve.csv.bak"];
+        for name in stale.iter().chain(&kept) {
+            std::fs::write(dir.join(name), b"x").unwrap();
+        }
+        remove_stale_temporaries(&dir).unwrap();
+        let mut left: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        let mut expected: Vec<String> = kept.iter().map(|n| n.to_string()).collect();
+        expected.sort();
+        assert_eq!(left, expected);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

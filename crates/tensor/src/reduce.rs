@@ -216,7 +216,8 @@ fn fold_each<T: Element>(
             }
         });
     };
-    let mut out = crate::buffer::zeros::<T>(bases.len());
+    // Every block starts with `fill(init)`, so the buffer's old contents are never read.
+    let mut out = crate::buffer::scratch::<T>(bases.len());
     if crate::parallel::split(numel >= PARALLEL_MIN_ELEMENTS && bases.len() > 1) {
         out.par_chunks_mut(BASE_BLOCK)
             .zip(bases.par_chunks(BASE_BLOCK))

@@ -124,6 +124,12 @@ struct Args {
     /// Worker threads.
     #[arg(long, default_value_t = 1)]
     threads: u64,
+    /// Meta-train on each batch of quadratics as this many groups of functions, each on its
+    /// own tape and thread (default: --threads, or 1 with --threads 0). The sum of the groups' meta-gradients is the
+    /// batch's up to rounding; a fixed value gives the same bits for any --threads. The digits
+    /// optimisees are one network each and take 1.
+    #[arg(long, value_parser = positive::<usize>)]
+    shards: Option<usize>,
 }
 
 fn main() {
@@ -177,7 +183,30 @@ impl<'a> Source<'a> {
     }
 }
 
+/// How many groups each meta-training problem is cut into (`--shards`, default `--threads`
+/// for quadratics), or an error naming the flag: the digits optimisees cannot be cut, and a
+/// batch not into more groups than it has functions.
+fn shards(args: &Args) -> Result<usize, String> {
+    let quadratic = args.optimisee == Optimisee::Quadratic;
+    match args.shards {
+        None if quadratic => Ok((args.threads.max(1) as usize).min(args.functions)),
+        None | Some(1) => Ok(1),
+        Some(shards) if !quadratic => Err(format!(
+            "--shards {shards}: the {} optimisee is one network whose coordinates share one \
+             loss, so it cannot be cut into groups; leave --shards out",
+            args.optimisee.name()
+        )),
+        Some(shards) if shards > args.functions => Err(format!(
+            "--shards {shards}: cannot cut a batch of {} functions (--functions) into more \
+             groups than functions",
+            args.functions
+        )),
+        Some(shards) => Ok(shards),
+    }
+}
+
 fn run(args: &Args) -> Result<(), String> {
+    let shards = shards(args)?;
     let dir = args.out.join(args.optimisee.name());
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let digits = match args.optimisee {
@@ -201,9 +230,9 @@ fn run(args: &Args) -> Result<(), String> {
             LearnedOptimizer::from_checkpoint(&checkpoint).map_err(|e| e.to_string())?
         }
         None => {
+            let kind = source.training_kind();
             let lstm = CoordinatewiseLstm::default();
             let mut weights = lstm.init(DTYPE, &mut train_rng);
-            let kind = source.training_kind();
             let schedule = Schedule {
                 runs: args.meta_runs.unwrap_or(match kind {
                     Optimisee::Quadratic => 300,
@@ -217,14 +246,17 @@ fn run(args: &Args) -> Result<(), String> {
                 } else {
                     Tape::FirstOrder
                 },
+                shards,
             };
             eprintln!(
-                "meta-training on {} ({} runs of {} steps, truncations of {}, {:?})",
+                "meta-training on {} ({} runs of {} steps, truncations of {}, {:?}, {} shard{})",
                 kind.name(),
                 schedule.runs,
                 schedule.steps,
                 schedule.truncation,
-                schedule.tape
+                schedule.tape,
+                shards,
+                if shards == 1 { "" } else { "s" }
             );
             let started = std::time::Instant::now();
             let train_steps = args.train_steps;

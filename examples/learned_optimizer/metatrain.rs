@@ -1,10 +1,17 @@
 //! Meta-training the coordinatewise LSTM: optimise a fresh problem for T steps, cut into
 //! truncations; after each truncation, one Adam step on the LSTM's weights along the gradient
 //! of that truncation's summed losses (`meta::unroll`).
+//!
+//! # Shards
+//!
+//! A batch of quadratics is B independent functions, and the LSTM is coordinatewise, so the
+//! meta-gradient is a sum of per-function terms. With `shards` = S > 1 the batch is cut into S
+//! groups of consecutive functions, each unrolled on its own tape and thread
+//! (`meta::unroll::unroll_shards`): the same meta-gradient up to the order of the float sums,
+//! with bits that depend on S and never on the thread count.
 
-use autograd::grad;
 use indicatif::{ProgressBar, ProgressStyle};
-use meta::unroll::unroll;
+use meta::unroll::{unroll_shards, ShardState};
 use meta::Tape;
 use nn::learned::CoordinatewiseLstm;
 use nn::optim::clip_grad_norm;
@@ -24,6 +31,9 @@ pub struct Schedule {
     /// Adam's learning rate on the LSTM's weights.
     pub lr: f64,
     pub tape: Tape,
+    /// Independent groups of functions each problem is cut into (see the module docs); 1 for
+    /// problems that cannot be cut.
+    pub shards: usize,
 }
 
 /// Meta-trains `weights` in place; returns the number of truncations trained on (one Adam
@@ -47,26 +57,38 @@ pub fn meta_train<'a>(
     let mut truncations = 0;
     for _ in 0..schedule.runs {
         let problem = sample(rng);
-        let mut theta = problem.theta();
-        let mut state = lstm.zero_state(theta.numel(), crate::optimisee::DTYPE);
+        let shards: Vec<Box<dyn Problem + 'a>> = if schedule.shards == 1 {
+            vec![problem]
+        } else {
+            let parts = problem
+                .split(schedule.shards)
+                .expect("only problems that can be cut are sharded");
+            parts
+                .into_iter()
+                .map(|p| p as Box<dyn Problem + 'a>)
+                .collect()
+        };
+        let mut runs: Vec<ShardState> = shards
+            .iter()
+            .map(|p| {
+                let theta = p.theta();
+                let state = lstm.zero_state(theta.numel(), crate::optimisee::DTYPE);
+                ShardState { theta, state }
+            })
+            .collect();
         for piece in 0..schedule.steps.div_ceil(schedule.truncation) {
             let start = piece * schedule.truncation;
             let len = schedule.truncation.min(schedule.steps - start);
-            let out = unroll(
-                lstm,
-                weights,
-                &theta,
-                &state,
-                len,
-                schedule.tape,
-                &mut |t, th| problem.loss(start + t, th),
-            );
+            let out = unroll_shards(lstm, weights, &runs, len, schedule.tape, &|k, t, th| {
+                shards[k].loss(start + t, th)
+            });
+            meta::training::threads::keep_awake();
             // NOTE: a diverged truncation (an untrained LSTM can throw θ far) gives no useful
             // direction; skip its update and restart the optimisation from the next problem.
-            if !out.meta_loss.item().is_finite() {
+            let Some(g) = out.gradient else {
                 break;
-            }
-            let g = grad(&[&out.meta_loss], &weights.vars(), false).expect("weights are leaves");
+            };
+            runs = out.ends;
             // Clipping keeps one steep truncation from undoing what was learned.
             let (g, _) = clip_grad_norm(
                 &weights.gradients(&g),
@@ -74,10 +96,15 @@ pub fn meta_train<'a>(
             );
             *weights = adam.step(weights, &g);
             truncations += 1;
-            theta = out.theta;
-            state = out.state;
         }
-        let last = problem.report(&theta);
+        // The mean final loss over all functions of the problem.
+        let total: usize = shards.iter().map(|p| p.functions()).sum();
+        let last = shards
+            .iter()
+            .zip(&runs)
+            .map(|(p, run)| p.report(&run.theta) * p.functions() as f64)
+            .sum::<f64>()
+            / total as f64;
         finals.push(last);
         let recent = &finals[finals.len().saturating_sub(20)..];
         bar.set_message(format!(

@@ -18,14 +18,24 @@ use tensor::{DType, Tensor};
 pub const DTYPE: DType = DType::F32;
 
 /// One optimisation problem: a starting point, a training loss per step, and the loss we
-/// report.
-pub trait Problem {
+/// report. `Sync` so that the shards of a problem can be unrolled on several threads.
+pub trait Problem: Sync {
     /// θ₀.
     fn theta(&self) -> Params;
     /// The loss whose gradient step `t` follows (a minibatch loss for the digits).
     fn loss(&self, t: usize, theta: &Params) -> Var;
     /// The loss reported at each step, per function (the full-data loss for the digits).
     fn report(&self, theta: &Params) -> f64;
+    /// How many independent functions the problem holds (the batch of quadratics; 1 for a
+    /// network, whose coordinates all feed one loss).
+    fn functions(&self) -> usize {
+        1
+    }
+    /// The problem cut into `parts` problems of consecutive functions, whose losses sum to
+    /// this one's; None if its coordinates cannot be separated (a network).
+    fn split(&self, _parts: usize) -> Option<Vec<Box<dyn Problem>>> {
+        None
+    }
 }
 
 /// A batch of random quadratics.
@@ -68,6 +78,30 @@ impl Problem for Quadratics {
 
     fn report(&self, theta: &Params) -> f64 {
         autograd::no_grad(|| self.loss(0, theta).item()) / self.count as f64
+    }
+
+    fn functions(&self) -> usize {
+        self.count
+    }
+
+    /// Functions `[k·B/parts, (k+1)·B/parts)` for shard k (sizes differ by at most one).
+    fn split(&self, parts: usize) -> Option<Vec<Box<dyn Problem>>> {
+        assert!(
+            (1..=self.count).contains(&parts),
+            "quadratics: cannot cut {} functions into {parts} shards",
+            self.count
+        );
+        let bounds: Vec<usize> = (0..=parts).map(|k| k * self.count / parts).collect();
+        let shards = bounds.windows(2).map(|b| {
+            let (start, len) = (b[0], b[1] - b[0]);
+            Box::new(Quadratics {
+                w: self.w.narrow(0, start, len),
+                y: self.y.narrow(0, start, len),
+                theta: self.theta.narrow(0, start, len),
+                count: len,
+            }) as Box<dyn Problem>
+        });
+        Some(shards.collect())
     }
 }
 

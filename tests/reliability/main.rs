@@ -6,5 +6,6 @@
 //! Runs are tiny (a few iterations, small networks), so the whole suite takes little time.
 
 mod harness;
+mod learned_optimizer;
 mod omniglot;
 mod sinusoid;

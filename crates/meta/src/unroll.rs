@@ -93,3 +93,83 @@ pub fn unroll(
         losses,
     }
 }
+
+/// Where one shard of a batch of independent problems stands between truncations: its θ and
+/// the LSTM state of its coordinates.
+#[derive(Clone)]
+pub struct ShardState {
+    pub theta: Params,
+    pub state: Vec<LstmState>,
+}
+
+/// What [`unroll_shards`] leaves: the summed meta-gradient (None if a shard's meta-loss was
+/// not finite), and every shard's end state, in shard order.
+pub struct ShardedTruncation {
+    pub gradient: Option<Vec<Var>>,
+    pub ends: Vec<ShardState>,
+}
+
+/// One truncation of a batch of independent problems cut into shards, each unrolled on its
+/// own tape, on rayon's threads; returns the gradient of Σ (the shards' meta-losses) with
+/// respect to `weights`, for the first-order or the full meta-gradient (`tape`).
+///
+/// When the problems are independent (the meta-loss is a sum over them, and the optimiser is
+/// coordinatewise), this is the meta-gradient of the whole batch up to the order of the float
+/// sums: each shard's gradient is its own terms', and the shards' are added in shard order,
+/// whatever thread ran which shard. So the arithmetic depends on how the batch is cut, never
+/// on the number of threads. What it buys: a batch of tiny ops (a `[320, 20]` gate is 6,400
+/// numbers) is too small to split op by op across threads, but S shards of a truncation run
+/// side by side with no hand-over between ops. Each tape is dropped on the thread that built
+/// it, so its memory goes back to that thread's allocator and buffer recycler.
+///
+/// `loss(k, t, θ)` is shard k's loss at step t.
+///
+/// # Panics
+/// As [`unroll`]; and if there are no shards.
+pub fn unroll_shards(
+    lstm: &CoordinatewiseLstm,
+    weights: &Params,
+    shards: &[ShardState],
+    steps: usize,
+    tape: Tape,
+    loss: &(dyn Fn(usize, usize, &Params) -> Var + Sync),
+) -> ShardedTruncation {
+    use rayon::prelude::*;
+    assert!(!shards.is_empty(), "unroll_shards: no shards");
+    let results: Vec<(ShardState, Option<Vec<Var>>)> = shards
+        .par_iter()
+        .enumerate()
+        .map(|(k, shard)| {
+            let out = unroll(
+                lstm,
+                weights,
+                &shard.theta,
+                &shard.state,
+                steps,
+                tape,
+                &mut |t, theta| loss(k, t, theta),
+            );
+            // NOTE: a diverged shard's gradient is not needed (the caller skips the update).
+            let gradient = out.meta_loss.item().is_finite().then(|| {
+                grad(&[&out.meta_loss], &weights.vars(), false)
+                    .unwrap_or_else(|e| panic!("unroll_shards: shard {k}: {e}"))
+            });
+            let end = ShardState {
+                theta: out.theta,
+                state: out.state,
+            };
+            (end, gradient)
+        })
+        .collect();
+    let mut gradient: Option<Vec<Var>> = Some(Vec::new());
+    let mut ends = Vec::with_capacity(results.len());
+    for (k, (end, g)) in results.into_iter().enumerate() {
+        gradient = match (gradient, g) {
+            (Some(_), Some(g)) if k == 0 => Some(g),
+            (Some(sum), Some(g)) => Some(sum.iter().zip(&g).map(|(a, b)| a + b).collect()),
+            _ => None,
+        };
+        ends.push(end);
+    }
+    ShardedTruncation { gradient, ends }
+}

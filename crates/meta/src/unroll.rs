@@ -22,6 +22,10 @@
 //! the previous one's θ and state as constants, so the tape never holds more than 20 steps.
 //! The meta-gradient is biased (it ignores how φ changed the starting point) but each piece
 //! is cheap and φ is updated 5 times per optimisation.
+//!
+//! Shards: a batch of independent problems (its meta-loss a sum over them) can be cut into
+//! groups, each unrolled on its own tape and thread, with the groups' meta-gradients added in
+//! a fixed order ([`unroll_shards`]).
 
 use autograd::{grad, Var};
 use nn::layers::LstmState;

@@ -125,9 +125,9 @@ struct Args {
     #[arg(long, default_value_t = 1)]
     threads: u64,
     /// Meta-train on each batch of quadratics as this many groups of functions, each on its
-    /// own tape and thread (default: --threads, or 1 with --threads 0). The sum of the groups' meta-gradients is the
-    /// batch's up to rounding; a fixed value gives the same bits for any --threads. The digits
-    /// optimisees are one network each and take 1.
+    /// own tape and thread (default: --threads, or 1 with --threads 0). The sum of the
+    /// groups' meta-gradients is the batch's up to rounding; a fixed value gives the same bits
+    /// for any --threads. The digits optimisees are one network each and take 1.
     #[arg(long, value_parser = positive::<usize>)]
     shards: Option<usize>,
 }

@@ -165,15 +165,14 @@ pub fn unroll_shards(
             (end, gradient)
         })
         .collect();
-    let mut gradient: Option<Vec<Var>> = Some(Vec::new());
-    let mut ends = Vec::with_capacity(results.len());
-    for (k, (end, g)) in results.into_iter().enumerate() {
-        gradient = match (gradient, g) {
-            (Some(_), Some(g)) if k == 0 => Some(g),
-            (Some(sum), Some(g)) => Some(sum.iter().zip(&g).map(|(a, b)| a + b).collect()),
-            _ => None,
-        };
-        ends.push(end);
-    }
+    let (ends, gradients): (Vec<ShardState>, Vec<Option<Vec<Var>>>) = results.into_iter().unzip();
+    // None if any shard diverged; else the gradients added in shard order.
+    let gradient = gradients
+        .into_iter()
+        .collect::<Option<Vec<Vec<Var>>>>()
+        .and_then(|each| {
+            each.into_iter()
+                .reduce(|sum, g| sum.iter().zip(&g).map(|(a, b)| a + b).collect())
+        });
     ShardedTruncation { gradient, ends }
 }

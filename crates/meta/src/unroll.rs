@@ -100,7 +100,6 @@ pub fn unroll(
 
 /// Where one shard of a batch of independent problems stands between truncations: its θ and
 /// the LSTM state of its coordinates.
-#[derive(Clone)]
 pub struct ShardState {
     pub theta: Params,
     pub state: Vec<LstmState>,
